@@ -1,0 +1,32 @@
+import {includeIgnoreFile} from '@eslint/compat'
+import oclif from 'eslint-config-oclif'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const gitignorePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.gitignore')
+
+const config = [
+  includeIgnoreFile(gitignorePath),
+  ...oclif,
+  {ignores: ['test/fixtures/**/node_modules/**', 'man/**']},
+  {
+    files: ['test/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      // Tests and scripts talk to the user and to child processes directly.
+      'no-await-in-loop': 'off',
+      'unicorn/no-process-exit': 'off',
+    },
+  },
+  {
+    rules: {
+      // Public API first, helpers after, reads better than private-first; no-op callbacks are deliberate.
+      '@typescript-eslint/no-empty-function': 'off',
+      // JSON output says "not set" with null; Buffer is what node:fs returns.
+      '@typescript-eslint/no-restricted-types': 'off',
+      'n/prefer-global/buffer': 'off',
+      'unicorn/consistent-class-member-order': 'off',
+    },
+  },
+]
+
+export default config

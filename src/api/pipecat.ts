@@ -1,0 +1,151 @@
+import {type Settings, settingText} from '../config/settings.js'
+/**
+ * The Pipecat Cloud endpoints the auth commands use, with the answers checked
+ * against the shapes the protocol promises.
+ */
+import {ServiceError} from '../errors.js'
+import {type HttpClient, HttpStatusError, type RequestOptions} from './http.js'
+
+export type Organization = {
+  name: string;
+  verboseName?: string;
+}
+
+export type User = {
+  email?: string;
+  userId: string;
+}
+
+export type AuthConfig = {
+  clientId: string;
+  issuer: string;
+  scopes: string;
+}
+
+export type RevokeOutcome = 'not-confirmed' | 'revoked' | 'service-unavailable'
+
+export type TokenFlow = {
+  code?: string;
+  tokenFlowId: string;
+  waitSecret: string;
+  webUrl: string;
+}
+
+export type TokenFlowStatus = {status: 'complete'; token: string} | {status: 'failure'} | {status: 'pending'}
+
+export class PipecatApi {
+  constructor(
+    readonly http: HttpClient,
+    private readonly settings: Settings,
+  ) {}
+
+  /** OAuth client settings; undefined when the service predates OAuth (404). */
+  async authConfig(): Promise<AuthConfig | undefined> {
+    try {
+      const body = await this.get('auth_config_path')
+      const {client_id: clientId, issuer, scopes} = body as Record<string, unknown>
+      if (typeof issuer !== 'string' || typeof clientId !== 'string') throw this.unexpected('auth_config_path')
+      return {clientId, issuer, scopes: typeof scopes === 'string' ? scopes : 'openid profile email offline_access'}
+    } catch (error) {
+      if (error instanceof HttpStatusError && error.status === 404) return undefined
+      throw error
+    }
+  }
+
+  async dailyKey(token: string, org: string): Promise<string> {
+    const body = await this.get('daily_key_path', token, {org})
+    const {apiKey} = (body ?? {}) as Record<string, unknown>
+    if (typeof apiKey !== 'string') throw this.unexpected('daily_key_path')
+    return apiKey
+  }
+
+  /** Asks the service to revoke a refresh token's session; never throws for the service's answer. */
+  async logout(token: string, refreshToken: string): Promise<RevokeOutcome> {
+    try {
+      await this.http.request(this.url('logout_path'), {
+        bearer: token,
+        json: {refresh_token: refreshToken},
+        method: 'POST',
+        retries: 0,
+        timeoutMs: 10_000,
+      })
+      return 'revoked'
+    } catch (error) {
+      if (error instanceof HttpStatusError && error.status === 503) return 'service-unavailable'
+      return 'not-confirmed'
+    }
+  }
+
+  async organizations(token: string): Promise<Organization[]> {
+    const body = await this.get('organization_path', token)
+    const list = (body as Record<string, unknown> | undefined)?.organizations
+    if (!Array.isArray(list)) throw this.unexpected('organization_path')
+    return list.map(entry => {
+      const {name, verboseName} = (entry ?? {}) as Record<string, unknown>
+      if (typeof name !== 'string' || name === '') throw this.unexpected('organization_path')
+      return {name, verboseName: typeof verboseName === 'string' ? verboseName : undefined}
+    })
+  }
+
+  /** Earlier login generation: starts a token flow with a code. */
+  async startTokenFlow(signal?: AbortSignal): Promise<TokenFlow> {
+    const {body} = await this.http.request(this.url('login_path'), {
+      method: 'POST',
+      retries: 0,
+      searchParams: {use_code: 'true'},
+      signal,
+    })
+    const {code, token_flow_id: tokenFlowId, wait_secret: waitSecret, web_url: webUrl} = (body ?? {}) as Record<string, unknown>
+    if (typeof tokenFlowId !== 'string' || typeof waitSecret !== 'string' || typeof webUrl !== 'string') {
+      throw this.unexpected('login_path')
+    }
+
+    return {
+      code: typeof code === 'string' ? code : undefined, tokenFlowId, waitSecret, webUrl,
+    }
+  }
+
+  /** Earlier login generation: one (possibly long-held) status poll. */
+  async tokenFlowStatus(flow: TokenFlow, signal?: AbortSignal): Promise<TokenFlowStatus> {
+    const {body} = await this.http.request(this.url('login_status_path'), {
+      searchParams: {token_flow_id: flow.tokenFlowId, wait_secret: flow.waitSecret},
+      signal,
+      timeoutMs: 60_000,
+    })
+    const {status, token} = (body ?? {}) as Record<string, unknown>
+    if (status === 'complete') {
+      if (typeof token !== 'string' || token === '') throw this.unexpected('login_status_path')
+      return {status, token}
+    }
+
+    return status === 'failure' ? {status} : {status: 'pending'}
+  }
+
+  /** `{api_host}{path}`, with `{org}` filled in. */
+  url(path: 'auth_config_path' | 'daily_key_path' | 'login_path' | 'login_status_path' | 'logout_path' | 'organization_path' | 'whoami_path', params: Record<string, string> = {}): string {
+    const host = settingText(this.settings, 'api_host').replace(/\/+$/v, '')
+    const template = settingText(this.settings, path)
+    return host + template.replaceAll(/\{(\w+)\}/gv, (whole, key: string) => (Object.hasOwn(params, key) ? encodeURIComponent(params[key]) : whole))
+  }
+
+  async user(token: string): Promise<User> {
+    const body = await this.get('whoami_path', token)
+    const user = (body as Record<string, unknown> | undefined)?.user as Record<string, unknown> | undefined
+    if (typeof user?.userId !== 'string') throw this.unexpected('whoami_path')
+    const emails = Array.isArray(user.emails) ? user.emails : []
+    const first = emails.map(entry => (entry as Record<string, unknown> | undefined)?.emailAddress).find(email => typeof email === 'string')
+    return {email: first, userId: user.userId}
+  }
+
+  private async get(path: Parameters<PipecatApi['url']>[0], token?: string, params?: Record<string, string>, options: RequestOptions = {}): Promise<unknown> {
+    const {body} = await this.http.request(this.url(path, params), {...options, bearer: token})
+    return body
+  }
+
+  private unexpected(path: string): ServiceError {
+    const {host} = new URL(settingText(this.settings, 'api_host'))
+    return new ServiceError(`${host} answered ${settingText(this.settings, path as 'whoami_path')} with something this version does not understand.`, {
+      suggestion: 'Try again; if it keeps happening, update the plugin.',
+    })
+  }
+}

@@ -1,0 +1,26 @@
+import {Flags, loadHelpClass} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
+
+export default class Cloud extends BaseCommand<typeof Cloud> {
+  static description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud config` does.'
+  static examples = ['<%= config.bin %> <%= command.id %> --config', '<%= config.bin %> <%= command.id %> --config --json']
+  static flags = {
+    config: Flags.boolean({default: false, description: 'Show the current configuration (the same as `cloud config`).'}),
+  }
+
+  static summary = 'Pipecat Cloud: sign in, sign out and inspect your configuration.'
+
+  async run(): Promise<ConfigReport | undefined> {
+    if (!this.flags.config) {
+      const Help = await loadHelpClass(this.config)
+      await new Help(this.config).showHelp([this.id ?? 'cloud'])
+      return undefined
+    }
+
+    const report = configReport(await this.loadConfig())
+    for (const line of renderConfigReport(report)) this.log(line)
+    return report
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The config file shared with the official Pipecat Cloud CLI: where it lives,
+ * how it is read and validated, and how it is written (atomically, 0600, under
+ * a cross-process lock, re-read inside the lock).
+ */
+import {randomBytes} from 'node:crypto'
+import {
+  chmod,
+  mkdir,
+  open,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import nodePath from 'node:path'
+import {lock} from 'proper-lockfile'
+import {parse, stringify, TomlError} from 'smol-toml'
+
+import {ConfigFileError, InterruptedError} from '../errors.js'
+
+/** The whole TOML document: known top-level keys plus one table per organization, and anything else we keep as found. */
+export type ConfigData = Record<string, unknown>
+
+/** Top-level keys that are not organization tables, with the type each must have. */
+const TOP_LEVEL_KEYS = {
+  org: 'string',
+  refresh_token: 'string',
+  token: 'string',
+  token_expires_at: 'number',
+} as const
+
+export type TopLevelKey = keyof typeof TOP_LEVEL_KEYS
+
+export const CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_at'] as const
+
+export type ConfigSnapshot = {
+  data: ConfigData;
+  exists: boolean;
+  /** Why a token in the file must not be used (permissions we could not repair), if any. */
+  tokenUnusable?: string;
+}
+
+const logoutAdvice = (command: (id: string) => string) =>
+  `Run \`${command('cloud auth logout')}\` to reset it (the file is backed up first), then sign in again.`
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.PIPECAT_CONFIG_PATH
+  if (override) return override.startsWith('~/') ? nodePath.join(homedir(), override.slice(2)) : override
+  return nodePath.join(homedir(), '.config', 'pipecatcloud', 'pipecatcloud.toml')
+}
+
+export function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+}
+
+/** Organization tables: every top-level table. */
+export function organizationTables(data: ConfigData): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, Record<string, unknown>] => isTable(entry[1])))
+}
+
+/** Parses and validates a config document; throws ConfigFileError naming the file and the problem. */
+export function parseConfig(text: string, file: string): ConfigData {
+  let data: ConfigData
+  try {
+    data = parse(text)
+  } catch (error) {
+    const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : ''
+    const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
+    throw new ConfigFileError(`The config file ${file} is not valid TOML${where}: ${reason}`, {suggestion: logoutAdvice})
+  }
+
+  for (const [key, value] of Object.entries(data)) {
+    const expected = TOP_LEVEL_KEYS[key as TopLevelKey]
+    if (expected && typeof value !== expected) {
+      throw new ConfigFileError(`The config file ${file} is malformed: "${key}" must be a ${expected}, not ${describe(value)}.`, {
+        suggestion: logoutAdvice,
+      })
+    }
+
+    if (!expected && !isTable(value)) {
+      throw new ConfigFileError(
+        `The config file ${file} is malformed: "${key}" must be an organization table ([${key}]), not ${describe(value)}.`,
+        {suggestion: logoutAdvice},
+      )
+    }
+  }
+
+  return data
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array'
+  if (value instanceof Date) return 'a date'
+  if (isTable(value)) return 'a table'
+  return `a ${typeof value}`
+}
+
+export class ConfigStore {
+  constructor(
+    readonly path: string,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  /** Moves the file aside to a timestamped backup beside it; returns the backup's path. Used by logout on a malformed file. */
+  async backUp(): Promise<string> {
+    const stamp = new Date().toISOString().replaceAll(/[:.]/gv, '-')
+    const target = `${this.path}.bak-${stamp}`
+    await rename(this.path, target)
+    return target
+  }
+
+  async read(): Promise<ConfigSnapshot> {
+    const bytes = await this.readBytes()
+    if (bytes === undefined) return {data: {}, exists: false}
+    const tokenUnusable = await this.repairPermissions()
+    return {data: parseConfig(decodeUtf8(bytes, this.path), this.path), exists: true, tokenUnusable}
+  }
+
+  /**
+   * Read-modify-write under the cross-process lock. The file is re-read inside
+   * the lock so that concurrent commands never lose each other's updates.
+   * `change` returns the new document, or undefined to write nothing.
+   */
+  async update<T>(change: (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}): Promise<T> {
+    return this.withLock(async () => {
+      const snapshot = await this.read()
+      const {data, result} = await change(snapshot)
+      if (data) await this.write(data)
+      return result
+    })
+  }
+
+  /** Runs `work` holding the lock on the config file (stale locks from crashed processes are broken after 10 s). */
+  async withLock<T>(work: () => Promise<T>): Promise<T> {
+    await this.ensureDirectory()
+    let release: () => Promise<void>
+    try {
+      release = await lock(this.path, {
+        lockfilePath: `${this.path}.lock`,
+        onCompromised() {},
+        realpath: false,
+        retries: {
+          factor: 1.3, maxTimeout: 250, minTimeout: 15, retries: 120,
+        },
+        stale: 10_000,
+      })
+    } catch (error) {
+      throw new ConfigFileError(`Could not lock the config file ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+        suggestion: `Another command may be updating it; try again. If none is running, delete ${this.path}.lock.`,
+      })
+    }
+
+    try {
+      return await work()
+    } finally {
+      await release().catch(() => {})
+    }
+  }
+
+  /** Writes the document atomically: a 0600 temp file in the same folder, fsync, rename. Ctrl-C waits for it to finish. */
+  async write(data: ConfigData): Promise<void> {
+    await this.ensureDirectory()
+    const target = await this.writeTarget()
+    const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+    let isInterrupted = false
+    const deferInterrupt = () => {
+      isInterrupted = true
+    }
+
+    process.on('SIGINT', deferInterrupt)
+    try {
+      const handle = await open(temporary, 'wx', 0o600)
+      try {
+        await handle.writeFile(stringify(data))
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+
+      await rename(temporary, target)
+      await syncDirectory(nodePath.dirname(target))
+    } catch (error) {
+      await rm(temporary, {force: true})
+      throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
+        cause: error,
+        suggestion: 'Nothing was changed. Free some disk space or fix the folder permissions, then try again.',
+      })
+    } finally {
+      process.removeListener('SIGINT', deferInterrupt)
+    }
+
+    if (isInterrupted) throw new InterruptedError('Interrupted after the config file was saved.')
+  }
+
+  private async ensureDirectory(): Promise<void> {
+    const directory = nodePath.dirname(this.path)
+    try {
+      await mkdir(directory, {mode: 0o700, recursive: true})
+    } catch (error) {
+      throw new ConfigFileError(`Could not create the folder ${directory}: ${systemReason(error)}`, {
+        cause: error,
+        suggestion: 'Check the folder permissions, or set PIPECAT_CONFIG_PATH to a writable location.',
+      })
+    }
+  }
+
+  private async readBytes(): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path)
+    } catch (error) {
+      const {code} = (error as NodeJS.ErrnoException)
+      if (code === 'ENOENT') return undefined
+      throw new ConfigFileError(`Could not read the config file ${this.path}: ${systemReason(error)}`, {
+        cause: error,
+        suggestion:
+          code === 'EISDIR' || code === 'ELOOP'
+            ? 'Move it out of the way, or set PIPECAT_CONFIG_PATH to a file.'
+            : `Check its permissions (\`chmod 600 ${this.path}\`).`,
+      })
+    }
+  }
+
+  /** Group- or world-accessible credentials are fixed to 0600; if that fails, the token must not be used. */
+  private async repairPermissions(): Promise<string | undefined> {
+    if (process.platform === 'win32') return undefined
+    const {mode} = await stat(this.path)
+    const permissions = mode % 0o1000
+    if (permissions % 0o100 === 0) return undefined
+    const was = permissions.toString(8).padStart(4, '0')
+    try {
+      await chmod(this.path, 0o600)
+      this.warn(`The config file ${this.path} was accessible to other users (mode ${was}); its permissions are now 0600.`)
+      return undefined
+    } catch {
+      return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. Run \`chmod 600 ${this.path}\`.`
+    }
+  }
+
+  /** Writes go through a symlinked config file to its target, so dotfile managers keep their link. */
+  private async writeTarget(): Promise<string> {
+    try {
+      return await realpath(this.path)
+    } catch {
+      return this.path
+    }
+  }
+}
+
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    throw new ConfigFileError(`The config file ${file} is not valid UTF-8 text.`, {suggestion: logoutAdvice})
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // Makes the rename itself durable; not every file system allows it, and the data is already safe.
+  try {
+    const handle = await open(directory, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  } catch {}
+}
+
+function systemReason(error: unknown): string {
+  const {code, message} = error as NodeJS.ErrnoException
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EDQUOT: 'disk quota exceeded',
+    EISDIR: 'it is a directory',
+    ELOOP: 'too many levels of symbolic links',
+    ENOSPC: 'no space left on the device',
+    ENOTDIR: 'a part of the path is not a folder',
+    EPERM: 'operation not permitted',
+    EROFS: 'the file system is read-only',
+  }
+  return (code && reasons[code]) ?? message
+}

@@ -1,0 +1,110 @@
+/**
+ * What `cloud config` shows: the file, every setting with its value and where
+ * it came from, token expiry, and the organization tables. Secrets redacted.
+ */
+import type {LoadedConfig} from '../base-command.js'
+
+import {organizationTables} from './file.js'
+import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
+
+export type ConfigReport = {
+  activeOrganization: null | string;
+  exists: boolean;
+  organizations: Record<string, Record<string, unknown>>;
+  path: string;
+  settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
+  tokenExpiry: null | {at: string; expired: boolean; relative: string};
+}
+
+const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
+const SECRET_KEY = /token|secret|password|key$/iv
+const PUBLIC_KEY_PREFIX = 'pk_'
+
+/** A secret as its type prefix and ****: `pcc_pat_****`, `eyJ****` (a JWT), or `****`. */
+export function redact(secret: string): string {
+  if (secret === '') return ''
+  if (secret.startsWith('eyJ')) return 'eyJ****'
+  const prefix = /^(?:[a-z]{2,8}_){1,2}/v.exec(secret)?.[0] ?? ''
+  return `${prefix}****`
+}
+
+function redactValue(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  if (SECRET_SETTINGS.has(key)) return redact(value)
+  // Publishable keys (pk_...) are not secrets; anything else that looks like a credential is.
+  if (SECRET_KEY.test(key) && !value.startsWith(PUBLIC_KEY_PREFIX)) return redact(value)
+  return value
+}
+
+export function relativeTime(seconds: number): string {
+  const magnitude = Math.abs(seconds)
+  const units: Array<[number, string]> = [
+    [86_400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's'],
+  ]
+  const [size, unit] = units.find(([unitSize]) => magnitude >= unitSize) ?? [1, 's']
+  const amount = `${Math.floor(magnitude / size)} ${unit}`
+  return seconds >= 0 ? `in ${amount}` : `expired ${amount} ago`
+}
+
+export function configReport({settings, snapshot, store}: LoadedConfig, now = Date.now() / 1000): ConfigReport {
+  const entries = SETTING_NAMES.map(name => {
+    const {env, source, value} = settings[name]
+    return [name, {env, source: source ?? null, value: value === undefined ? null : (redactValue(name, value) as number | string)}]
+  })
+  const expiresAt = Number(settings.token_expires_at.value ?? 0)
+  const tokenExpiry =
+    settings.token.value && Number.isFinite(expiresAt) && expiresAt > 0
+      ? {at: new Date(expiresAt * 1000).toISOString(), expired: expiresAt <= now, relative: relativeTime(expiresAt - now)}
+      : null
+  const organizations = Object.fromEntries(
+    Object.entries(organizationTables(snapshot.data)).map(([org, table]) => [
+      org,
+      Object.fromEntries(Object.entries(table).map(([key, value]) => [key, redactValue(key, value)])),
+    ]),
+  )
+
+  return {
+    activeOrganization: settings.org.value === undefined ? null : String(settings.org.value),
+    exists: snapshot.exists,
+    organizations,
+    path: store.path,
+    settings: Object.fromEntries(entries) as ConfigReport['settings'],
+    tokenExpiry,
+  }
+}
+
+const SOURCE_LABELS: Record<SettingSource, string> = {
+  default: 'default',
+  environment: 'environment',
+  file: 'config file',
+  organization: 'organization table',
+}
+
+/** The human form, as lines. */
+export function renderConfigReport(report: ConfigReport): string[] {
+  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`, '']
+  const rows = Object.entries(report.settings).map(([name, {env, source, value}]) => {
+    let shown = value === null ? '(not set)' : String(value)
+    if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
+    const origin = source === null ? '' : (source === 'environment' ? `environment (${env})` : SOURCE_LABELS[source])
+    return [name, shown, origin]
+  })
+  const widths = [0, 1].map(column => Math.max(...rows.map(row => row[column].length), column === 0 ? 'SETTING'.length : 'VALUE'.length))
+  const format = (row: string[]) => `${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2]}`.trimEnd()
+  lines.push(format(['SETTING', 'VALUE', 'SOURCE']), ...rows.map(row => format(row)))
+
+  const organizations = Object.entries(report.organizations)
+  lines.push('', organizations.length === 0 ? 'Organization tables: none' : 'Organization tables:')
+  for (const [org, table] of organizations) {
+    lines.push(`  [${org}]${org === report.activeOrganization ? '  (active)' : ''}`)
+    const keys = Object.entries(table)
+    if (keys.length === 0) lines.push('    (empty)')
+    const width = Math.max(0, ...keys.map(([key]) => key.length))
+    for (const [key, value] of keys) lines.push(`    ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+  }
+
+  return lines
+}

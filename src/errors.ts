@@ -1,0 +1,63 @@
+/**
+ * Typed failures. Library code throws these; the base command's catch() turns
+ * them into one line of what went wrong, one line of what to do, and an exit code.
+ */
+
+/** Exit codes, the same with and without --json. */
+export const ExitCode = {
+  failure: 1,
+  interrupted: 130,
+  notLoggedIn: 4,
+  success: 0,
+  usage: 2,
+} as const
+
+/** A suggestion may name one of our commands; the base class renders it with the host's bin and separator. */
+export type Suggestion = ((command: (id: string) => string) => string) | string
+
+export class PipecatError extends Error {
+  readonly exit: number
+  readonly suggestion?: Suggestion
+
+  constructor(message: string, options: {cause?: unknown; exit?: number; suggestion?: Suggestion} = {}) {
+    super(message, {cause: options.cause})
+    this.name = new.target.name
+    this.exit = options.exit ?? ExitCode.failure
+    this.suggestion = options.suggestion
+  }
+}
+
+const loginAdvice: Suggestion = command => `Run \`${command('cloud auth login')}\` to sign in.`
+
+/** No credentials, or credentials the service rejected and that could not be refreshed. */
+export class NotLoggedInError extends PipecatError {
+  constructor(message = 'You are not logged in.', options: {cause?: unknown; suggestion?: Suggestion} = {}) {
+    super(message, {cause: options.cause, exit: ExitCode.notLoggedIn, suggestion: options.suggestion ?? loginAdvice})
+  }
+}
+
+/** The config file cannot be read, parsed or written. */
+export class ConfigFileError extends PipecatError {}
+
+/** The service answered, but not with success (or not with what the protocol promises). */
+export class ServiceError extends PipecatError {
+  readonly status?: number
+
+  constructor(message: string, options: {cause?: unknown; status?: number; suggestion?: Suggestion} = {}) {
+    super(message, {cause: options.cause, suggestion: options.suggestion})
+    this.status = options.status
+  }
+}
+
+/** The service could not be reached at all. */
+export class NetworkError extends PipecatError {}
+
+/** Sign-in did not complete (denied, state mismatch, timeout, no organization, ...). */
+export class LoginError extends PipecatError {}
+
+/** Ctrl-C. */
+export class InterruptedError extends PipecatError {
+  constructor(message = 'Interrupted.') {
+    super(message, {exit: ExitCode.interrupted, suggestion: 'Nothing was changed.'})
+  }
+}

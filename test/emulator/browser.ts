@@ -4,15 +4,15 @@
 
 export type Decision = 'approve' | 'deny'
 
-export interface BrowserResult {
-  /** status and body of the last page loaded (the callback page after a redirect) */
-  status: number
+export type BrowserResult = {
   body: string
   /** where the sign-in redirected to, when it did */
   callbackUrl?: string
+  /** status and body of the last page loaded (the callback page after a redirect) */
+  status: number
 }
 
-interface Step {
+type Step = {
   body: string
   location?: string
   status: number
@@ -47,8 +47,8 @@ async function load(url: string, init: RequestInit): Promise<Step> {
   const response = await fetch(url, init)
   const body = await response.text()
   const location = response.headers.get('location')
-  const redirected = response.status >= 300 && response.status < 400 && location !== null
-  return {body, location: redirected ? new URL(location, url).href : undefined, status: response.status}
+  const isRedirected = response.status >= 300 && response.status < 400 && location !== null
+  return {body, location: isRedirected ? new URL(location, url).href : undefined, status: response.status}
 }
 
 /** The first form's absolute action and its hidden fields; enough for the emulator's own pages. */

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       latencyMs: number('latency', values.latency, 0, 0),
       legacyOnly: values['legacy-only'] ?? false,
     },
-    log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
+    log: values.quiet ? undefined : (line) => { console.log(`  ${line}`); },
     port: number('port', values.port, 0, 0, 65_535),
   })
 

@@ -12,7 +12,7 @@ function pkcePair(): {challenge: string; verifier: string} {
   return {challenge: createHash('sha256').update(verifier).digest('base64url'), verifier}
 }
 
-interface Callback {
+type Callback = {
   close(): Promise<void>
   redirectUri: string
 }
@@ -26,15 +26,15 @@ async function startCallbackListener(): Promise<Callback> {
       res.end(query.has('code') ? '<p>Signed in</p>' : `<p>Sign-in failed: ${query.get('error')}</p>`)
     })
     // eslint-disable-next-line no-await-in-loop
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => resolve(true))
+    const isBound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => { resolve(false); })
+      server.listen(port, '127.0.0.1', () => { resolve(true); })
     })
-    if (bound)
+    if (isBound)
       return {
-        close: () =>
+        close: async () =>
           new Promise((resolve) => {
-            server.close(() => resolve())
+            server.close(() => { resolve(); })
             server.closeAllConnections()
           }),
         redirectUri: `http://127.0.0.1:${port}/oauth_callback`,
@@ -60,20 +60,20 @@ function authorizeUrl(emu: Emulator, redirectUri: string, challenge: string, ove
   return url.href
 }
 
-function postForm(url: string, fields: Record<string, string>): Promise<Response> {
+async function postForm(url: string, fields: Record<string, string>): Promise<Response> {
   return fetch(url, {body: new URLSearchParams(fields), method: 'POST'})
 }
 
-function exchangeCode(emu: Emulator, code: string, verifier: string, redirectUri: string): Promise<Response> {
+async function exchangeCode(emu: Emulator, code: string, verifier: string, redirectUri: string): Promise<Response> {
   return postForm(`${emu.issuer}/token`, {client_id: emu.clientId, code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri})
 }
 
-function refresh(emu: Emulator, refreshToken: string): Promise<Response> {
+async function refresh(emu: Emulator, refreshToken: string): Promise<Response> {
   return postForm(`${emu.issuer}/token`, {client_id: emu.clientId, grant_type: 'refresh_token', refresh_token: refreshToken})
 }
 
-function api(emu: Emulator, path: string, token?: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(emu.url + path, {...init, headers: {...(token ? {authorization: `Bearer ${token}`} : {}), ...(init.headers as Record<string, string>)}})
+async function api(emu: Emulator, path: string, token?: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(emu.url + path, {...init, headers: {...(token && {authorization: `Bearer ${token}`}), ...(init.headers as Record<string, string>)}})
 }
 
 /** Approve in the "browser" without a listener and return the code from the redirect. */
@@ -89,7 +89,7 @@ async function startFlow(emu: Emulator, useCode = true) {
   return (await json(res)) as {code?: string; token_flow_id: string; wait_secret: string; web_url: string}
 }
 
-function pollStatus(emu: Emulator, flow: {token_flow_id: string; wait_secret: string}): Promise<Response> {
+async function pollStatus(emu: Emulator, flow: {token_flow_id: string; wait_secret: string}): Promise<Response> {
   const query = new URLSearchParams({token_flow_id: flow.token_flow_id, wait_secret: flow.wait_secret})
   return fetch(`${emu.url}/auth/status?${query}`)
 }
@@ -102,7 +102,7 @@ async function json(res: Promise<Response> | Response): Promise<Json> {
   return (await res).json()
 }
 
-const sleep = (ms: number) =>
+const sleep = async (ms: number) =>
   new Promise((resolve) => {
     setTimeout(resolve, ms)
   })
@@ -116,9 +116,9 @@ describe('emulator', () => {
     emu = await startEmulator()
   })
 
-  afterEach(() => emu.reset())
+  afterEach(() => { emu.reset(); })
 
-  after(() => emu.close())
+  after(async () => emu.close())
 
   it('listens on 127.0.0.1 and exposes its issuer and client id', () => {
     expect(emu.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -164,7 +164,7 @@ describe('emulator', () => {
       callback = await startCallbackListener()
     })
 
-    after(() => callback.close())
+    after(async () => callback.close())
 
     it('signs in through the page, exchanges the code and calls the API with the token', async () => {
       const {challenge, verifier} = pkcePair()
@@ -531,7 +531,7 @@ describe('emulator', () => {
     })
 
     it("prefers 'METHOD /path' over '/path', and matches route templates", async () => {
-      emu.knobs.failures = {'/v1/users': {status: 500}, 'GET /v1/users': {status: 418}, '/v1/organizations/{org}/daily': {status: 429}}
+      emu.knobs.failures = {'/v1/organizations/{org}/daily': {status: 429}, '/v1/users': {status: 500}, 'GET /v1/users': {status: 418}}
       const pat = emu.issuePat()
       expect((await api(emu, '/v1/users', pat)).status).to.equal(418)
       expect((await api(emu, '/v1/organizations/acme/daily', pat)).status).to.equal(429)
@@ -586,7 +586,7 @@ describe('emulator', () => {
       emu.knobs.failures['/v1/users'] = {kind: 'reset'}
       let error: unknown
       await fetch(`${emu.url}/v1/users`)
-        .then((res) => res.text())
+        .then(async (res) => res.text())
         .catch((error_: unknown) => {
           error = error_
         })

@@ -1,97 +1,98 @@
+import type {AddressInfo, Socket} from 'node:net'
+
 // A local Pipecat Cloud emulator: speaks the wire protocol described in
 // docs/pipecat-cloud-api.md (OAuth + PKCE, the earlier token flow, users,
 // organizations, Daily key, logout) on 127.0.0.1, with knobs for tests.
 import {createHash, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse} from 'node:http'
-import type {AddressInfo, Socket} from 'node:net'
 import {setTimeout as delay} from 'node:timers/promises'
 
-export interface Organization {
+export type Organization = {
   name: string
   verboseName: string
 }
 
 export type FailureKind = 'bad-json' | 'hang' | 'html' | 'reset' | 'status' | 'truncated' | 'wrong-shape'
 
-export interface Failure {
+export type Failure = {
   /** default 'status' */
   kind?: FailureKind
-  /** default 500 for 'status', 200 for the other kinds */
-  status?: number
   /** seconds, sets Retry-After */
   retryAfter?: number
+  /** default 500 for 'status', 200 for the other kinds */
+  status?: number
   /** fail this many times, then stop failing; default forever */
   times?: number
 }
 
-export interface Knobs {
-  /** added before every answer */
-  latencyMs: number
+export type Knobs = {
   /** seconds, OAuth access token lifetime; expires_in reports it */
   accessTokenTtl: number
-  /** /auth/config answers 404 (earlier-generation server) */
-  legacyOnly: boolean
   /** GET authorize redirects at once; the earlier flow completes on the first status poll */
   autoApprove: boolean
-  organizations: Organization[]
-  user: {emails: string[]; userId: string}
-  /** key is a path ('/v1/users'), 'METHOD /path', or a route template ('/v1/organizations/{org}/daily') */
-  failures: Record<string, Failure>
+  /** override the iss sent on the redirect (null = omit) */
+  callbackIss?: string | undefined
   /** merged over the discovery document */
   discovery: Record<string, unknown>
-  /** override the iss sent on the redirect (null = omit) */
-  callbackIss?: null | string
+  /** key is a path ('/v1/users'), 'METHOD /path', or a route template ('/v1/organizations/{org}/daily') */
+  failures: Record<string, Failure>
+  issueRefreshToken: boolean
+  /** added before every answer */
+  latencyMs: number
+  /** /auth/config answers 404 (earlier-generation server) */
+  legacyOnly: boolean
   /** earlier flow: hold a pending status request this long before answering pending */
   longPollMs: number
-  issueRefreshToken: boolean
+  organizations: Organization[]
+  user: {emails: string[]; userId: string}
 }
 
-export interface RecordedRequest {
+export type RecordedRequest = {
+  at: number
+  body: string
+  headers: Record<string, string | string[] | undefined>
   method: string
   path: string
   query: Record<string, string>
-  headers: Record<string, string | string[] | undefined>
-  body: string
-  at: number
 }
 
-export interface EmulatorStats {
+export type EmulatorStats = {
+  codeExchanges: number
   refreshGrants: number
   refreshReuseDetected: number
   revocations: number
-  codeExchanges: number
 }
 
-export interface IssuedTokens {
+export type IssuedTokens = {
   access_token: string
-  refresh_token: string
   expires_in: number
+  refresh_token: string
 }
 
-export interface Emulator {
-  /** http://127.0.0.1:PORT, both the API host and the dashboard host */
-  url: string
+export type Emulator = {
+  clientId: string
+  close(): Promise<void>
+  issueLegacyToken(): string
+  issuePat(): string
   /** `${url}/oauth` */
   issuer: string
-  clientId: string
+  issueTokens(opts?: {ttl?: number}): IssuedTokens
+  isValid(token: string): boolean
   /** mutable live */
   knobs: Knobs
   requests: RecordedRequest[]
-  stats: EmulatorStats
-  issueTokens(opts?: {ttl?: number}): IssuedTokens
-  issuePat(): string
-  issueLegacyToken(): string
-  isValid(token: string): boolean
   /** clear requests and stats, knobs back to the ones the emulator started with */
   reset(): void
-  close(): Promise<void>
+  stats: EmulatorStats
+  /** http://127.0.0.1:PORT, both the API host and the dashboard host */
+  url: string
 }
 
-export interface StartOptions {
-  port?: number
+export type StartOptions = {
   knobs?: Partial<Knobs>
   /** called once per answered (or abandoned) non-control request, e.g. 'GET /v1/users 200 3ms' */
   log?: (line: string) => void
+  port?: number
 }
 
 export const CLIENT_ID = 'pipecat-cli'
@@ -131,11 +132,11 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
 
 type TokenKind = 'access' | 'legacy' | 'pat' | 'refresh'
 
-interface TokenRecord {
-  kind: TokenKind
-  family?: string
+type TokenRecord = {
   /** ms since epoch; absent = never expires */
   expiresAt?: number
+  family?: string
+  kind: TokenKind
   revoked: boolean
   /** refresh tokens: already exchanged once */
   used: boolean
@@ -204,7 +205,7 @@ class TokenStore {
 
 // ---------------------------------------------------------------- state of the two login flows
 
-interface AuthorizeRequest {
+type AuthorizeRequest = {
   clientId: string
   codeChallenge: string
   redirectUri: string
@@ -212,24 +213,24 @@ interface AuthorizeRequest {
   state: string
 }
 
-interface AuthCode extends AuthorizeRequest {
+type AuthCode = AuthorizeRequest & {
   expiresAt: number
-  used: boolean
   /** family issued for this code, revoked if the code is replayed */
   family?: string
+  used: boolean
 }
 
-interface TokenFlow {
+type TokenFlow = {
   code?: string
   state: 'approved' | 'consumed' | 'denied' | 'pending'
-  waitSecret: string
   /** long polls waiting for a decision */
   waiters: Set<() => void>
+  waitSecret: string
 }
 
 // ---------------------------------------------------------------- routing
 
-interface Context {
+type Context = {
   body: string
   params: string[]
   req: IncomingMessage
@@ -237,7 +238,7 @@ interface Context {
   url: URL
 }
 
-interface Route {
+type Route = {
   handle: (ctx: Context) => Promise<void> | void
   method: string
   pattern: RegExp
@@ -281,15 +282,11 @@ class EmulatorServer implements Emulator {
     if (this.closing.signal.aborted) return
     this.closing.abort() // wakes latency sleeps and long polls
     const closed = new Promise<void>((resolve) => {
-      this.server.close(() => resolve())
+      this.server.close(() => { resolve(); })
     })
     this.server.closeAllConnections()
     for (const socket of this.sockets) socket.destroy() // hanging requests included
     await closed
-  }
-
-  isValid(token: string): boolean {
-    return this.tokens.isValidBearer(token)
   }
 
   issueLegacyToken(): string {
@@ -304,6 +301,10 @@ class EmulatorServer implements Emulator {
     const ttl = opts.ttl ?? this.knobs.accessTokenTtl
     const family = this.tokens.newFamily(SCOPES)
     return {access_token: this.tokens.addAccess(family, ttl), expires_in: ttl, refresh_token: this.tokens.addRefresh(family)}
+  }
+
+  isValid(token: string): boolean {
+    return this.tokens.isValidBearer(token)
   }
 
   async listen(port: number): Promise<void> {
@@ -351,13 +352,81 @@ class EmulatorServer implements Emulator {
     }
 
     if (!match) {
-      const known = this.routes.some((route) => route.pattern.test(url.pathname))
-      sendError(res, known ? 405 : 404, known ? 'Method not allowed' : 'Not found')
+      const isKnown = this.routes.some((route) => route.pattern.test(url.pathname))
+      sendError(res, isKnown ? 405 : 404, isKnown ? 'Method not allowed' : 'Not found')
       return
     }
 
     await match.route.handle({body, params: match.params, req, res, url})
   }
+
+  private answerFlowStatus(res: ServerResponse, flow: TokenFlow): void {
+    switch (flow.state) {
+      case 'approved': {
+        flow.state = 'consumed' // the token is handed out once
+        sendJson(res, 200, {status: 'complete', token: this.issueLegacyToken()})
+        break
+      }
+
+      case 'consumed': {
+        sendError(res, 404, 'Unknown token flow') // a concurrent poll took it
+        break
+      }
+
+      case 'denied': {
+        sendJson(res, 200, {status: 'failure'})
+        break
+      }
+
+      case 'pending': {
+        sendJson(res, 200, {status: 'pending'})
+      }
+    }
+  }
+
+  /** Records a fresh authorization code and returns the redirect that carries it. */
+  private approve(request: AuthorizeRequest): string {
+    const code = 'emu_code_' + randomBytes(24).toString('base64url')
+    this.codes.set(code, {...request, expiresAt: Date.now() + CODE_TTL_MS, used: false})
+    return this.callbackUrl(request, {code})
+  }
+
+  private authConfig({res}: Context): void {
+    if (this.knobs.legacyOnly) sendError(res, 404, 'Not found')
+    else sendJson(res, 200, {client_id: this.clientId, issuer: this.issuer, scopes: SCOPES})
+  }
+
+  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
+    const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
+    if (token && this.tokens.isValidBearer(token)) return true
+    sendJson(res, 401, {code: '401', error: 'Unauthorized'}, {'www-authenticate': 'Bearer'})
+    return false
+  }
+
+  private authorizeDecision({body, res}: Context): void {
+    const form = new URLSearchParams(body)
+    const request = this.checkAuthorizeRequest(form)
+    if (typeof request === 'string') {
+      sendHtml(res, 400, authorizeErrorPage(request))
+      return
+    }
+
+    const decision = form.get('decision')
+    if (decision === 'approve') redirect(res, this.approve(request))
+    else if (decision === 'deny') redirect(res, this.callbackUrl(request, {error: 'access_denied', error_description: 'The user denied the request'}))
+    else sendHtml(res, 400, authorizeErrorPage('decision must be approve or deny'))
+  }
+
+  // ------------------------------------------------------------ control API (no latency, failures or recording)
+
+  private authorizePage({res, url}: Context): void {
+    const request = this.checkAuthorizeRequest(url.searchParams)
+    if (typeof request === 'string') sendHtml(res, 400, authorizeErrorPage(request))
+    else if (this.knobs.autoApprove) redirect(res, this.approve(request))
+    else sendHtml(res, 200, signInPage(request, url.searchParams, this.knobs.user.emails[0] ?? this.knobs.user.userId))
+  }
+
+  // ------------------------------------------------------------ OAuth: config, discovery, authorize
 
   private buildRoutes(): Route[] {
     const route = (method: string, template: string, handle: Route['handle']): Route => ({
@@ -385,6 +454,103 @@ class EmulatorServer implements Emulator {
     ]
   }
 
+  private callbackUrl(request: AuthorizeRequest, params: Record<string, string>): string {
+    const url = new URL(request.redirectUri)
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
+    url.searchParams.set('state', request.state)
+    const iss = this.knobs.callbackIss === undefined ? this.issuer : this.knobs.callbackIss
+    if (iss !== null) url.searchParams.set('iss', iss)
+    return url.href
+  }
+
+  /** The validated request, or why it is invalid. Invalid requests are never redirected (the redirect_uri may be hostile). */
+  private checkAuthorizeRequest(params: URLSearchParams): AuthorizeRequest | string {
+    const get = (name: string) => params.get(name) ?? ''
+    if (get('response_type') !== 'code') return `response_type must be "code" (got "${get('response_type')}")`
+    if (get('client_id') !== this.clientId) return `unknown client_id "${get('client_id')}"`
+    if (!REDIRECT_URI.test(get('redirect_uri'))) return `redirect_uri "${get('redirect_uri')}" is not registered (http://127.0.0.1:8400-8404/oauth_callback)`
+    if (!PKCE_VALUE.test(get('code_challenge'))) return 'code_challenge is missing or malformed'
+    if (get('code_challenge_method') !== 'S256') return `code_challenge_method must be "S256" (got "${get('code_challenge_method')}")`
+    if (!get('state')) return 'state is missing'
+    return {
+      clientId: get('client_id'),
+      codeChallenge: get('code_challenge'),
+      redirectUri: get('redirect_uri'),
+      scope: get('scope') || SCOPES,
+      state: get('state'),
+    }
+  }
+
+  private codeProblem(grant: AuthCode | undefined, clientId: string, redirectUri: string, verifier: string): string | undefined {
+    if (!grant) return 'unknown authorization code'
+    if (grant.used) {
+      // RFC 6749 4.1.2: a replayed code revokes what it already issued
+      if (grant.family) this.tokens.revokeFamily(grant.family)
+      return 'authorization code already used'
+    }
+
+    if (Date.now() > grant.expiresAt) return 'authorization code expired'
+    if (grant.clientId !== clientId) return 'authorization code was issued to another client'
+    if (grant.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request'
+    if (!PKCE_VALUE.test(verifier)) return 'code_verifier is malformed'
+    if (pkceChallenge(verifier) !== grant.codeChallenge) return 'PKCE verification failed'
+    return undefined
+  }
+
+  private dailyKey({params, req, res}: Context): void {
+    if (!this.authorized(req, res)) return
+    const [org] = params
+    if (this.knobs.organizations.some((o) => o.name === org)) sendJson(res, 200, {apiKey: dailyApiKey(org)})
+    else sendError(res, 404, 'Organization not found')
+  }
+
+  private decideFlow(flow: TokenFlow, decision: 'approved' | 'denied'): void {
+    flow.state = decision
+    for (const wake of flow.waiters) wake()
+  }
+
+  private discovery({res}: Context): void {
+    sendJson(res, 200, {
+      authorization_endpoint: `${this.issuer}/authorize`,
+      code_challenge_methods_supported: ['S256'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      issuer: this.issuer,
+      response_types_supported: ['code'],
+      revocation_endpoint: `${this.issuer}/revoke`,
+      scopes_supported: SCOPES.split(' '),
+      token_endpoint: `${this.issuer}/token`,
+      token_endpoint_auth_methods_supported: ['none'],
+      ...this.knobs.discovery,
+    })
+  }
+
+  // ------------------------------------------------------------ OAuth: token and revocation endpoints
+
+  private exchangeCode(res: ServerResponse, form: URLSearchParams): void {
+    this.stats.codeExchanges++
+    const [code, verifier, redirectUri, clientId] = ['code', 'code_verifier', 'redirect_uri', 'client_id'].map((name) => form.get(name))
+    if (!code || !verifier || !redirectUri || !clientId) {
+      oauthError(res, 400, 'invalid_request', 'code, code_verifier, redirect_uri and client_id are required')
+      return
+    }
+
+    if (clientId !== this.clientId) {
+      oauthError(res, 401, 'invalid_client', `unknown client_id "${clientId}"`)
+      return
+    }
+
+    const grant = this.codes.get(code)
+    const problem = this.codeProblem(grant, clientId, redirectUri, verifier)
+    if (problem || !grant) {
+      oauthError(res, 400, 'invalid_grant', problem ?? 'unknown authorization code')
+      return
+    }
+
+    grant.used = true
+    grant.family = this.tokens.newFamily(grant.scope)
+    this.sendTokens(res, grant.family)
+  }
+
   private findRoute(method: string, path: string): undefined | {params: string[]; route: Route} {
     for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(path) : null
@@ -402,32 +568,6 @@ class EmulatorServer implements Emulator {
       else sendError(res, 500, `Emulator error: ${String(error)}`)
     })
   }
-
-  private record(method: string, url: URL, req: IncomingMessage, body: string): void {
-    this.requests.push({
-      at: Date.now(),
-      body,
-      headers: {...req.headers},
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      })
-  }
-
-  /** The failure configured for this request, if any; counts down `times`. */
-  private takeFailure(method: string, path: string, template?: string): Failure | undefined {
-    const keys = [`${method} ${path}`, ...(template ? [`${method} ${template}`] : []), path, ...(template ? [template] : [])]
-    for (const key of keys) {
-      const failure = this.knobs.failures[key]
-      if (!failure || (failure.times !== undefined && failure.times <= 0)) continue
-      if (failure.times !== undefined) failure.times--
-      return failure
-    }
-
-    return undefined
-  }
-
-  // ------------------------------------------------------------ control API (no latency, failures or recording)
 
   private handleControl(method: string, url: URL, body: string, res: ServerResponse): void {
     switch (`${method} ${url.pathname}`) {
@@ -477,124 +617,35 @@ class EmulatorServer implements Emulator {
     }
   }
 
-  // ------------------------------------------------------------ OAuth: config, discovery, authorize
-
-  private authConfig({res}: Context): void {
-    if (this.knobs.legacyOnly) sendError(res, 404, 'Not found')
-    else sendJson(res, 200, {client_id: this.clientId, issuer: this.issuer, scopes: SCOPES})
-  }
-
-  private authorizeDecision({body, res}: Context): void {
-    const form = new URLSearchParams(body)
-    const request = this.checkAuthorizeRequest(form)
-    if (typeof request === 'string') {
-      sendHtml(res, 400, authorizeErrorPage(request))
+  private logout({body, req, res}: Context): void {
+    if (!this.authorized(req, res)) return
+    const json = parseJsonObject(body)
+    if (!json) {
+      sendError(res, 400, 'Send a JSON object with refresh_token')
       return
     }
 
-    const decision = form.get('decision')
-    if (decision === 'approve') redirect(res, this.approve(request))
-    else if (decision === 'deny') redirect(res, this.callbackUrl(request, {error: 'access_denied', error_description: 'The user denied the request'}))
-    else sendHtml(res, 400, authorizeErrorPage('decision must be approve or deny'))
+    const refreshToken = json.refresh_token
+    if (typeof refreshToken === 'string' && this.tokens.get(refreshToken)?.kind === 'refresh') this.tokens.revoke(refreshToken)
+    this.stats.revocations++ // counted even for an unknown token: the server said "revoked"
+    sendJson(res, 200, {status: 'revoked'})
   }
 
-  private authorizePage({res, url}: Context): void {
-    const request = this.checkAuthorizeRequest(url.searchParams)
-    if (typeof request === 'string') sendHtml(res, 400, authorizeErrorPage(request))
-    else if (this.knobs.autoApprove) redirect(res, this.approve(request))
-    else sendHtml(res, 200, signInPage(request, url.searchParams, this.knobs.user.emails[0] ?? this.knobs.user.userId))
+  private organizations({req, res}: Context): void {
+    if (this.authorized(req, res)) sendJson(res, 200, {organizations: this.knobs.organizations})
   }
 
-  /** Records a fresh authorization code and returns the redirect that carries it. */
-  private approve(request: AuthorizeRequest): string {
-    const code = 'emu_code_' + randomBytes(24).toString('base64url')
-    this.codes.set(code, {...request, expiresAt: Date.now() + CODE_TTL_MS, used: false})
-    return this.callbackUrl(request, {code})
-  }
+  // ------------------------------------------------------------ bearer-protected API
 
-  private callbackUrl(request: AuthorizeRequest, params: Record<string, string>): string {
-    const url = new URL(request.redirectUri)
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
-    url.searchParams.set('state', request.state)
-    const iss = this.knobs.callbackIss === undefined ? this.issuer : this.knobs.callbackIss
-    if (iss !== null) url.searchParams.set('iss', iss)
-    return url.href
-  }
-
-  /** The validated request, or why it is invalid. Invalid requests are never redirected (the redirect_uri may be hostile). */
-  private checkAuthorizeRequest(params: URLSearchParams): AuthorizeRequest | string {
-    const get = (name: string) => params.get(name) ?? ''
-    if (get('response_type') !== 'code') return `response_type must be "code" (got "${get('response_type')}")`
-    if (get('client_id') !== this.clientId) return `unknown client_id "${get('client_id')}"`
-    if (!REDIRECT_URI.test(get('redirect_uri'))) return `redirect_uri "${get('redirect_uri')}" is not registered (http://127.0.0.1:8400-8404/oauth_callback)`
-    if (!PKCE_VALUE.test(get('code_challenge'))) return 'code_challenge is missing or malformed'
-    if (get('code_challenge_method') !== 'S256') return `code_challenge_method must be "S256" (got "${get('code_challenge_method')}")`
-    if (!get('state')) return 'state is missing'
-    return {
-      clientId: get('client_id'),
-      codeChallenge: get('code_challenge'),
-      redirectUri: get('redirect_uri'),
-      scope: get('scope') || SCOPES,
-      state: get('state'),
-    }
-  }
-
-  private discovery({res}: Context): void {
-    sendJson(res, 200, {
-      authorization_endpoint: `${this.issuer}/authorize`,
-      code_challenge_methods_supported: ['S256'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
-      issuer: this.issuer,
-      response_types_supported: ['code'],
-      revocation_endpoint: `${this.issuer}/revoke`,
-      scopes_supported: SCOPES.split(' '),
-      token_endpoint: `${this.issuer}/token`,
-      token_endpoint_auth_methods_supported: ['none'],
-      ...this.knobs.discovery,
-    })
-  }
-
-  // ------------------------------------------------------------ OAuth: token and revocation endpoints
-
-  private exchangeCode(res: ServerResponse, form: URLSearchParams): void {
-    this.stats.codeExchanges++
-    const [code, verifier, redirectUri, clientId] = ['code', 'code_verifier', 'redirect_uri', 'client_id'].map((name) => form.get(name))
-    if (!code || !verifier || !redirectUri || !clientId) {
-      oauthError(res, 400, 'invalid_request', 'code, code_verifier, redirect_uri and client_id are required')
-      return
-    }
-
-    if (clientId !== this.clientId) {
-      oauthError(res, 401, 'invalid_client', `unknown client_id "${clientId}"`)
-      return
-    }
-
-    const grant = this.codes.get(code)
-    const problem = this.codeProblem(grant, clientId, redirectUri, verifier)
-    if (problem || !grant) {
-      oauthError(res, 400, 'invalid_grant', problem ?? 'unknown authorization code')
-      return
-    }
-
-    grant.used = true
-    grant.family = this.tokens.newFamily(grant.scope)
-    this.sendTokens(res, grant.family)
-  }
-
-  private codeProblem(grant: AuthCode | undefined, clientId: string, redirectUri: string, verifier: string): string | undefined {
-    if (!grant) return 'unknown authorization code'
-    if (grant.used) {
-      // RFC 6749 4.1.2: a replayed code revokes what it already issued
-      if (grant.family) this.tokens.revokeFamily(grant.family)
-      return 'authorization code already used'
-    }
-
-    if (Date.now() > grant.expiresAt) return 'authorization code expired'
-    if (grant.clientId !== clientId) return 'authorization code was issued to another client'
-    if (grant.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request'
-    if (!PKCE_VALUE.test(verifier)) return 'code_verifier is malformed'
-    if (pkceChallenge(verifier) !== grant.codeChallenge) return 'PKCE verification failed'
-    return undefined
+  private record(method: string, url: URL, req: IncomingMessage, body: string): void {
+    this.requests.push({
+      at: Date.now(),
+      body,
+      headers: {...req.headers},
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      })
   }
 
   private refreshGrant(res: ServerResponse, form: URLSearchParams): void {
@@ -654,6 +705,38 @@ class EmulatorServer implements Emulator {
     sendJson(res, 200, body, {'cache-control': 'no-store', pragma: 'no-cache'})
   }
 
+  private signOutPage({res}: Context): void {
+    sendHtml(res, 200, page('Signed out', '<p>You are signed out of Pipecat Cloud (emulator).</p>'))
+  }
+
+  // ------------------------------------------------------------ earlier generation: token flow with a code
+
+  private startTokenFlow({res, url}: Context): void {
+    const id = randomUUID()
+    const flow: TokenFlow = {state: 'pending', waiters: new Set(), waitSecret: randomBytes(24).toString('base64url')}
+    if (url.searchParams.get('use_code') === 'true') flow.code = userCode()
+    this.flows.set(id, flow)
+    sendJson(res, 200, {
+      token_flow_id: id,
+      wait_secret: flow.waitSecret,
+      web_url: `${this.url}/login/${id}`,
+      ...(flow.code && {code: flow.code}),
+    })
+  }
+
+  /** The failure configured for this request, if any; counts down `times`. */
+  private takeFailure(method: string, path: string, template?: string): Failure | undefined {
+    const keys = [`${method} ${path}`, ...(template ? [`${method} ${template}`] : []), path, ...(template ? [template] : [])]
+    for (const key of keys) {
+      const failure = this.knobs.failures[key]
+      if (!failure || (failure.times !== undefined && failure.times <= 0)) continue
+      if (failure.times !== undefined) failure.times--
+      return failure
+    }
+
+    return undefined
+  }
+
   private token({body, req, res}: Context): void {
     if (!isForm(req)) {
       oauthError(res, 400, 'invalid_request', 'send application/x-www-form-urlencoded')
@@ -666,67 +749,6 @@ class EmulatorServer implements Emulator {
     else if (grantType === 'refresh_token') this.refreshGrant(res, form)
     else if (grantType) oauthError(res, 400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported`)
     else oauthError(res, 400, 'invalid_request', 'grant_type is required')
-  }
-
-  // ------------------------------------------------------------ bearer-protected API
-
-  private dailyKey({params, req, res}: Context): void {
-    if (!this.authorized(req, res)) return
-    const [org] = params
-    if (this.knobs.organizations.some((o) => o.name === org)) sendJson(res, 200, {apiKey: dailyApiKey(org)})
-    else sendError(res, 404, 'Organization not found')
-  }
-
-  private logout({body, req, res}: Context): void {
-    if (!this.authorized(req, res)) return
-    const json = parseJsonObject(body)
-    if (!json) {
-      sendError(res, 400, 'Send a JSON object with refresh_token')
-      return
-    }
-
-    const refreshToken = json.refresh_token
-    if (typeof refreshToken === 'string' && this.tokens.get(refreshToken)?.kind === 'refresh') this.tokens.revoke(refreshToken)
-    this.stats.revocations++ // counted even for an unknown token: the server said "revoked"
-    sendJson(res, 200, {status: 'revoked'})
-  }
-
-  private organizations({req, res}: Context): void {
-    if (this.authorized(req, res)) sendJson(res, 200, {organizations: this.knobs.organizations})
-  }
-
-  private users({req, res}: Context): void {
-    if (!this.authorized(req, res)) return
-    const {emails, userId} = this.knobs.user
-    const user = emails.length > 0 ? {emails: emails.map((emailAddress) => ({emailAddress})), userId} : {userId}
-    sendJson(res, 200, {user})
-  }
-
-  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
-    if (token && this.tokens.isValidBearer(token)) return true
-    sendJson(res, 401, {code: '401', error: 'Unauthorized'}, {'www-authenticate': 'Bearer'})
-    return false
-  }
-
-  // ------------------------------------------------------------ earlier generation: token flow with a code
-
-  private decideFlow(flow: TokenFlow, decision: 'approved' | 'denied'): void {
-    flow.state = decision
-    for (const wake of flow.waiters) wake()
-  }
-
-  private startTokenFlow({res, url}: Context): void {
-    const id = randomUUID()
-    const flow: TokenFlow = {state: 'pending', waiters: new Set(), waitSecret: randomBytes(24).toString('base64url')}
-    if (url.searchParams.get('use_code') === 'true') flow.code = userCode()
-    this.flows.set(id, flow)
-    sendJson(res, 200, {
-      token_flow_id: id,
-      wait_secret: flow.waitSecret,
-      web_url: `${this.url}/login/${id}`,
-      ...(flow.code ? {code: flow.code} : {}),
-    })
   }
 
   private tokenFlowDecision({body, params, res}: Context): void {
@@ -745,8 +767,8 @@ class EmulatorServer implements Emulator {
   private tokenFlowPage({params, res}: Context): void {
     const [id] = params
     const flow = this.flows.get(id)
-    if (!flow) sendHtml(res, 404, page('Sign-in request not found', '<p>This sign-in link is unknown or has expired.</p>'))
-    else sendHtml(res, 200, tokenFlowPage(id, flow))
+    if (flow) {sendHtml(res, 200, tokenFlowPage(id, flow))}
+    else {sendHtml(res, 404, page('Sign-in request not found', '<p>This sign-in link is unknown or has expired.</p>'))}
   }
 
   private async tokenFlowStatus({res, url}: Context): Promise<void> {
@@ -774,32 +796,17 @@ class EmulatorServer implements Emulator {
     this.answerFlowStatus(res, flow)
   }
 
-  private answerFlowStatus(res: ServerResponse, flow: TokenFlow): void {
-    switch (flow.state) {
-      case 'approved': {
-        flow.state = 'consumed' // the token is handed out once
-        sendJson(res, 200, {status: 'complete', token: this.issueLegacyToken()})
-        break
-      }
-
-      case 'consumed': {
-        sendError(res, 404, 'Unknown token flow') // a concurrent poll took it
-        break
-      }
-
-      case 'denied': {
-        sendJson(res, 200, {status: 'failure'})
-        break
-      }
-
-      case 'pending': {
-        sendJson(res, 200, {status: 'pending'})
-      }
-    }
+  private users({req, res}: Context): void {
+    if (!this.authorized(req, res)) return
+    const {emails, userId} = this.knobs.user
+    const user = emails.length > 0 ? {emails: emails.map((emailAddress) => ({emailAddress})), userId} : {userId}
+    sendJson(res, 200, {user})
   }
 
+  // ------------------------------------------------------------ dashboard
+
   /** Resolves after `ms`, or earlier when the flow is decided or the emulator closes. */
-  private waitForDecision(flow: TokenFlow, ms: number): Promise<void> {
+  private async waitForDecision(flow: TokenFlow, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
@@ -812,12 +819,6 @@ class EmulatorServer implements Emulator {
       flow.waiters.add(done)
       this.closing.signal.addEventListener('abort', done, {once: true})
     })
-  }
-
-  // ------------------------------------------------------------ dashboard
-
-  private signOutPage({res}: Context): void {
-    sendHtml(res, 200, page('Signed out', '<p>You are signed out of Pipecat Cloud (emulator).</p>'))
   }
 }
 

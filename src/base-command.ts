@@ -47,7 +47,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
     if (ux.action.running) ux.action.stop('failed')
-    return super.catch(this.toCliError(error))
+    const cliError = this.toCliError(error)
+    if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
+      // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
+      ux.stderr(`${ux.colorize('red', 'Error:')} ${cliError.message}`)
+      if (cliError.suggestions?.length) ux.stderr(`Try this: ${cliError.suggestions.join(' ')}`)
+      if (process.env.DEBUG) ux.stderr(cliError.stack ?? '')
+      cliError.skipOclifErrorHandling = true
+    }
+
+    return super.catch(cliError)
   }
 
   /** `pipecat cloud auth login`, in the host's bin and topic separator. */
@@ -74,6 +83,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         this.warnUser(message);
       })
       const snapshot = await store.read()
+      if (snapshot.tokenUnusable) this.warnUser(snapshot.tokenUnusable)
       return {settings: resolveSettings(snapshot.data), snapshot, store}
     })()
     return this.loaded

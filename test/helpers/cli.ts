@@ -3,7 +3,14 @@
  * own environment, stdin, stdout, stderr and exit code.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {chmod, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {
+  chmod,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -11,18 +18,18 @@ import {fileURLToPath} from 'node:url'
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = path.join(ROOT, 'bin', 'run.js')
 
-export interface CliResult {
-  code: null | number
-  signal: NodeJS.Signals | null
-  stderr: string
-  stdout: string
+export type CliResult = {
+  code: null | number;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
 }
 
-export interface CliOptions {
-  env?: Record<string, string | undefined>
+export type CliOptions = {
+  env?: Record<string, string | undefined>;
   /** Written to stdin, which is then closed; stdin is closed at once when absent. */
-  input?: string
-  timeoutMs?: number
+  input?: string;
+  timeoutMs?: number;
 }
 
 /** A clean environment: no PIPECAT_* or proxy variables from the machine, no colours. */
@@ -43,17 +50,19 @@ export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}
   const child = spawn(process.execPath, [BIN, ...args], {env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
   })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-  const result = new Promise<CliResult>((resolve) => {
+  const result = new Promise<CliResult>(resolve => {
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({code, signal, stderr, stdout})
+      resolve({
+        code, signal, stderr, stdout,
+      })
     })
   })
   return Object.assign(child, {result})
@@ -66,10 +75,12 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 }
 
 /** Resolves with the stdout/stderr text seen so far once `pattern` shows up in it. */
-export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+export async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = ''
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; saw:\n${seen}`)), timeoutMs)
+    const timer = setTimeout(() => {
+      reject(new Error(`timed out waiting for ${pattern}; saw:\n${seen}`));
+    }, timeoutMs)
     const check = (chunk: Buffer | string) => {
       seen += chunk.toString()
       const match = pattern.exec(seen)
@@ -97,7 +108,9 @@ export async function tempConfig(content?: string): Promise<{cleanup: () => Prom
     await chmod(file, 0o600)
   }
 
-  return {cleanup: () => rm(dir, {force: true, recursive: true}), dir, env: {PIPECAT_CONFIG_PATH: file}, file}
+  return {
+    cleanup: async () => rm(dir, {force: true, recursive: true}), dir, env: {PIPECAT_CONFIG_PATH: file}, file,
+  }
 }
 
 export async function fileMode(file: string): Promise<number> {

@@ -10,10 +10,14 @@ const config = [
   ...oclif,
   {ignores: ['test/fixtures/**/node_modules/**', 'man/**']},
   {
-    files: ['test/**/*.ts', 'scripts/**/*.ts'],
+    files: ['test/**/*.ts', 'test/**/*.mjs', 'scripts/**/*.ts'],
     rules: {
       // Tests and scripts talk to the user and to child processes directly.
+      '@typescript-eslint/no-loop-func': 'off',
+      '@typescript-eslint/use-unknown-in-catch-callback-variable': 'off',
+      'n/no-unsupported-features/node-builtins': 'off',
       'no-await-in-loop': 'off',
+      'unicorn/consistent-boolean-name': 'off',
       'unicorn/no-process-exit': 'off',
     },
   },

@@ -117,7 +117,7 @@ org = "acme"
     expect(stdout).not.to.contain('payload').and.not.to.contain('verysecretrefresh')
     expect(stdout).to.match(/^token\s+eyJ\*{4}/mv)
     expect(stdout).to.match(/^refresh_token\s+rt_\*{4}/mv)
-    expect(stdout).to.contain(new Date(expiresAt * 1000 + 500).toISOString()).and.contain('(in 3 h)')
+    expect(stdout).to.contain(new Date((expiresAt * 1000) + 500).toISOString()).and.contain('(in 3 h)')
 
     const fromEnv = await runCli(['cloud', 'config'], {env: {...config.env, PIPECAT_TOKEN: 'pcc_pat_envsecretvalue'}})
     expect(fromEnv.stdout).to.match(/^token\s+pcc_pat_\*{4}\s+environment \(PIPECAT_TOKEN\)$/mv)
@@ -213,6 +213,6 @@ org = "acme"
     expect(code).to.equal(0)
     expect(await fileMode(config.file)).to.equal(0o600)
     expect(stderr).to.match(/Warning: The config file .+ was accessible to other users \(mode 0644\); its permissions are now 0600/v)
-    expect(() => JSON.parse(stdout)).not.to.throw()
+    expect((JSON.parse(stdout) as Report).exists).to.equal(true)
   })
 })

@@ -111,7 +111,7 @@ describe('the config file', () => {
     const data = parse(await readFile(config.file, 'utf8'))
     for (const org of ['alpha', 'beta', 'gamma']) expect(Object.keys(data[org] as object)).to.have.length(count)
     expect(data.org).to.equal('shared')
-    expect((await readdir(path.dirname(config.file))).sort()).to.deep.equal(['pipecatcloud.toml'])
+    expect((await readdir(path.dirname(config.file))).toSorted()).to.deep.equal(['pipecatcloud.toml'])
   })
 
   it('breaks a stale lock left by a crashed process', async function () {
@@ -167,7 +167,7 @@ describe('the config file', () => {
       })
       expect(failure?.message).to.equal(`Could not save the config file ${file}: no space left on the device`)
       expect(await readFile(file, 'utf8')).to.equal('org = "before"\n')
-      expect((await readdir(disk)).sort()).to.deep.equal(['filler', 'pipecatcloud.toml'])
+      expect((await readdir(disk)).toSorted()).to.deep.equal(['filler', 'pipecatcloud.toml'])
       await rm(path.join(disk, 'filler'))
     } finally {
       await mount(['umount', disk])

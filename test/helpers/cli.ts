@@ -40,9 +40,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     env[key] = value
   }
 
-  Object.assign(env, {BROWSER: 'none', NO_COLOR: '1', PIPECAT_HTTP_TIMEOUT: '5'}, extra)
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key]
-  return env
+  const merged = {
+    ...env, BROWSER: 'none', NO_COLOR: '1', PIPECAT_HTTP_TIMEOUT: '5', ...extra,
+  }
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined))
 }
 
 /** Starts the CLI and leaves it running (for login, Ctrl-C and concurrency tests). */
@@ -56,7 +57,9 @@ export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
   })
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL')
+  }, options.timeoutMs ?? 60_000)
   const result = new Promise<CliResult>(resolve => {
     child.on('close', (code, signal) => {
       clearTimeout(timer)

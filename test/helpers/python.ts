@@ -4,10 +4,17 @@
  * python3-toml, for the system Python 3).
  */
 import {execFile} from 'node:child_process'
-import {promisify} from 'node:util'
 
-const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
+
+async function run(file: string, args: string[]): Promise<{stdout: string}> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, (error, stdout) => {
+      if (error) reject(new Error(`python failed: ${error.message}`))
+      else resolve({stdout})
+    })
+  })
+}
 
 /** Loads a TOML file in Python with `tomllib` or `toml` and returns the data as JSON (floats kept as numbers). */
 export async function pythonLoad(file: string, library: 'toml' | 'tomllib'): Promise<Record<string, unknown>> {

@@ -6,9 +6,6 @@
  */
 import type {Got, RequestError} from 'got'
 
-import {Agent as HttpAgent} from 'node:http'
-import {Agent as HttpsAgent} from 'node:https'
-
 import {NetworkError, ServiceError} from '../errors.js'
 
 export type RequestOptions = {
@@ -74,11 +71,15 @@ export type HttpClientOptions = {
 export class HttpClient {
   private constructor(
     private readonly got: Got,
-    private readonly timeoutMs: number,
+    /** Default time for one attempt, in milliseconds. */
+    readonly timeoutMs: number,
+    /** Aborts every request made through this client (e.g. logout's overall cap). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   static async create({timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
-    const {default: got} = await import('got')
+    // node:http(s) too, not at module load: error types from here are used by commands that never send a request.
+    const [{default: got}, {Agent: HttpAgent}, {Agent: HttpsAgent}] = await Promise.all([import('got'), import('node:http'), import('node:https')])
     const instance = got.extend({
       agent: {
         // Node's own proxy support: HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
@@ -89,7 +90,10 @@ export class HttpClient {
       headers: {accept: 'application/json', 'user-agent': userAgent},
       retry: {
         backoffLimit: 4000,
-        errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EAI_AGAIN'],
+        // Dropped connections are worth another try; a refused connection or a timeout
+        // would only make the user wait the same again before the same error.
+        errorCodes: ['ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ERR_HTTP_CONTENT_LENGTH_MISMATCH'],
+        // got waits for Retry-After on every status below; a longer wait than this fails at once instead.
         maxRetryAfter: 20_000,
         methods: ['GET', 'POST'],
         noise: 100,
@@ -104,7 +108,10 @@ export class HttpClient {
   async request<T = unknown>(input: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     const url = checkedUrl(input, 'service address')
     const {host} = url
-    const {bearer, form, json, method = 'GET', retries = 2, searchParams, signal} = options
+    const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
+    const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    signal?.throwIfAborted()
     let response
     try {
       response = await this.got(url, {
@@ -116,10 +123,10 @@ export class HttpClient {
         retry: {limit: retries},
         searchParams,
         signal,
-        timeout: {request: options.timeoutMs ?? this.timeoutMs},
+        timeout: {request: timeoutMs},
       })
     } catch (error) {
-      throw networkError(error as RequestError, host, signal)
+      throw networkError(error as RequestError, host, timeoutMs, signal)
     }
 
     const body = parseBody(response.body)
@@ -134,6 +141,11 @@ export class HttpClient {
     }
 
     return {body: body as T, status: response.statusCode}
+  }
+
+  /** The same client, with every request also aborted by `signal`. */
+  withSignal(signal: AbortSignal): HttpClient {
+    return new HttpClient(this.got, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal)
   }
 }
 
@@ -151,7 +163,9 @@ function parseBody(text: string): typeof notJson | unknown {
 function statusMessage(host: string, status: number, body: unknown): string {
   const detail = serviceDetail(body)
   const base = status === 429 ? `${host} is rate limiting requests (429)` : `${host} answered with HTTP ${status}`
-  return detail ? `${base}: ${detail}` : `${base}.`
+  if (detail) return `${base}: ${detail}`
+  // A web page instead of the API's JSON: usually a proxy or firewall (e.g. Cloudflare) in the way.
+  return body === notJson ? `${base} and a web page, not the API's JSON (a proxy or firewall may have blocked the request).` : `${base}.`
 }
 
 /** The service's own explanation, when it sent one (`{"error": "...", "error_description": "..."}`), kept short and on one line. */
@@ -167,20 +181,29 @@ function suggestionFor(status: number): string | undefined {
   return undefined
 }
 
-function networkError(error: RequestError, host: string, signal?: AbortSignal): Error {
+function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : error
+  const suggestion = 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.'
   const code = error.code ?? ''
+  if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' || error.name === 'ReadError') {
+    return new NetworkError(`The connection to ${host} broke before its answer was complete.`, {suggestion})
+  }
+
   const reasons: Record<string, string> = {
-    EAI_AGAIN: 'the name could not be resolved',
+    EAI_AGAIN: 'the host name could not be resolved',
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'the connection was reset',
+    EHOSTUNREACH: 'the host is unreachable',
     ENETUNREACH: 'the network is unreachable',
     ENOTFOUND: 'the host name could not be resolved',
     ERR_GOT_REQUEST_ERROR: 'the request failed',
-    ETIMEDOUT: 'no answer in time',
   }
-  const reason = error.name === 'TimeoutError' ? 'no answer in time' : (reasons[code] ?? error.message.split('\n', 1)[0])
-  return new NetworkError(`Could not reach ${host}: ${reason}.`, {
-    suggestion: 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.',
-  })
+  const isTimedOut = error.name === 'TimeoutError' || code === 'ETIMEDOUT'
+  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : (reasons[code] ?? error.message.split('\n', 1)[0])
+  return new NetworkError(`Could not reach ${host}: ${reason}.`, {suggestion})
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = Math.round(ms / 100) / 10
+  return `${seconds} s`
 }

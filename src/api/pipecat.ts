@@ -1,10 +1,13 @@
-import {type Settings, settingText} from '../config/settings.js'
 /**
  * The Pipecat Cloud endpoints the auth commands use, with the answers checked
  * against the shapes the protocol promises.
  */
+import {type Settings, settingText} from '../config/settings.js'
 import {ServiceError} from '../errors.js'
 import {type HttpClient, HttpStatusError, type RequestOptions} from './http.js'
+
+/** The protocol's cap on the logout call. */
+export const LOGOUT_TIMEOUT_MS = 10_000
 
 export type Organization = {
   name: string;
@@ -62,13 +65,7 @@ export class PipecatApi {
   /** Asks the service to revoke a refresh token's session; never throws for the service's answer. */
   async logout(token: string, refreshToken: string): Promise<RevokeOutcome> {
     try {
-      await this.http.request(this.url('logout_path'), {
-        bearer: token,
-        json: {refresh_token: refreshToken},
-        method: 'POST',
-        retries: 0,
-        timeoutMs: 10_000,
-      })
+      await this.revokeSession(token, refreshToken)
       return 'revoked'
     } catch (error) {
       if (error instanceof HttpStatusError && error.status === 503) return 'service-unavailable'
@@ -84,6 +81,20 @@ export class PipecatApi {
       const {name, verboseName} = (entry ?? {}) as Record<string, unknown>
       if (typeof name !== 'string' || name === '') throw this.unexpected('organization_path')
       return {name, verboseName: typeof verboseName === 'string' ? verboseName : undefined}
+    })
+  }
+
+  /**
+   * Revokes a refresh token's session (the logout endpoint); throws what the
+   * service answered. Sent once, within 10 s at most.
+   */
+  async revokeSession(token: string, refreshToken: string): Promise<void> {
+    await this.http.request(this.url('logout_path'), {
+      bearer: token,
+      json: {refresh_token: refreshToken},
+      method: 'POST',
+      retries: 0,
+      timeoutMs: Math.min(LOGOUT_TIMEOUT_MS, this.http.timeoutMs),
     })
   }
 
@@ -135,6 +146,11 @@ export class PipecatApi {
     const emails = Array.isArray(user.emails) ? user.emails : []
     const first = emails.map(entry => (entry as Record<string, unknown> | undefined)?.emailAddress).find(email => typeof email === 'string')
     return {email: first, userId: user.userId}
+  }
+
+  /** The same endpoints, every request also aborted by `signal`. */
+  withSignal(signal: AbortSignal): PipecatApi {
+    return new PipecatApi(this.http.withSignal(signal), this.settings)
   }
 
   private async get(path: Parameters<PipecatApi['url']>[0], token?: string, params?: Record<string, string>, options: RequestOptions = {}): Promise<unknown> {

@@ -45,8 +45,12 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   }
 }
 
+/** A token the session can use, with what it takes to renew it. */
+type TokenState = Pick<Credentials, 'expiresAt' | 'refreshToken' | 'token'>
+
 export class Session {
-  private refreshing?: Promise<string>
+  /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
+  private readonly refreshes = new Map<string, Promise<string>>()
 
   constructor(
     readonly api: PipecatApi,
@@ -60,9 +64,15 @@ export class Session {
     try {
       return await request(token)
     } catch (error) {
-      if (!(error instanceof HttpStatusError && error.status === 401)) throw error
+      if (!isUnauthorized(error)) throw error
       if (!this.canRefresh()) throw this.rejected()
-      return request(await this.refresh(token))
+    }
+
+    const renewed = await this.refresh(token)
+    try {
+      return await request(renewed)
+    } catch (error) {
+      throw isUnauthorized(error) ? this.rejected() : error
     }
   }
 
@@ -91,30 +101,41 @@ export class Session {
   /**
    * One refresh grant for all concurrent callers, in this process and across
    * processes: under the config lock, re-reading the file first. If another
-   * process already rotated the tokens, use its result instead of spending the
-   * (now used) refresh token again.
+   * process already replaced the token, use its result instead of spending the
+   * (now used) refresh token again. A failed refresh writes nothing.
    */
   private async refresh(staleToken: string): Promise<string> {
-    this.refreshing ??= this.store
-    .update(async ({data}) => {
-      const stored = typeof data.token === 'string' ? data.token : undefined
-      const storedExpiry = typeof data.token_expires_at === 'number' ? data.token_expires_at : 0
-      if (stored && stored !== staleToken && storedExpiry - REFRESH_MARGIN > Date.now() / 1000) return {result: stored}
-      const refreshToken = typeof data.refresh_token === 'string' ? data.refresh_token : ''
-      if (!refreshToken) throw this.rejected()
-      const tokens = await refreshTokens(this.api.http, await this.provider(), refreshToken)
-      return {
-        data: {
-          ...data, refresh_token: tokens.refreshToken ?? '', token: tokens.accessToken, token_expires_at: tokens.expiresAt,
-        },
-        result: tokens.accessToken,
-      }
-    })
-    .then(token => {
-      this.credentials.token = token
-      return token
-    })
-    return this.refreshing
+    // Another call in this process already replaced it: use that token.
+    if (this.credentials.token !== staleToken) return this.credentials.token
+    let pending = this.refreshes.get(staleToken)
+    if (!pending) {
+      pending = this.store
+      .update(async ({data}) => {
+        const stored = storedTokens(data)
+        if (stored && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
+        if (!stored?.refreshToken) throw this.rejected()
+        const tokens = await refreshTokens(this.api.http, await this.provider(), stored.refreshToken)
+        const renewed = {expiresAt: tokens.expiresAt, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken}
+        return {
+          data: {
+            ...data, refresh_token: renewed.refreshToken, token: renewed.token, token_expires_at: renewed.expiresAt,
+          },
+          result: renewed,
+        }
+      })
+      .then(renewed => {
+        Object.assign(this.credentials, {
+          expiresAt: renewed.expiresAt,
+          method: authMethod(renewed.token, renewed.refreshToken, renewed.expiresAt),
+          refreshToken: renewed.refreshToken,
+          token: renewed.token,
+        })
+        return renewed.token
+      })
+      this.refreshes.set(staleToken, pending)
+    }
+
+    return pending
   }
 
   private rejected(): NotLoggedInError {
@@ -126,4 +147,21 @@ export class Session {
 
     return new NotLoggedInError('Your session has expired or was revoked.')
   }
+}
+
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof HttpStatusError && error.status === 401
+}
+
+function isExpiringSoon(expiresAt: number | undefined): boolean {
+  return expiresAt !== undefined && expiresAt - REFRESH_MARGIN <= Date.now() / 1000
+}
+
+/** The credentials in the file as it is now (inside the lock). */
+function storedTokens(data: ConfigSnapshot['data']): TokenState | undefined {
+  const token = typeof data.token === 'string' ? data.token : ''
+  if (!token) return undefined
+  const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
+  const expires = typeof data.token_expires_at === 'number' ? data.token_expires_at : 0
+  return {expiresAt: Number.isFinite(expires) && expires > 0 ? expires : undefined, refreshToken, token}
 }

@@ -3,13 +3,12 @@ import {type ConfigReport, configReport, renderConfigReport} from '../../config/
 
 export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
   static description = [
-    "Shows the config file's path and whether it exists, every setting with its value and where it came from",
-    '(environment, config file, organization table or default), when the token expires, and the organization tables.',
-    'Tokens are redacted.',
-    '',
-    'The file is ~/.config/pipecatcloud/pipecatcloud.toml unless PIPECAT_CONFIG_PATH says otherwise; any setting can be',
-    'overridden with a PIPECAT_<NAME> environment variable. `<%= config.bin %> cloud --config` prints the same.',
-  ].join('\n')
+    "Shows the config file's path and whether it exists, every setting with its value and where it came from "
+    + '(environment, config file, organization table or default), when the token expires, and the organization tables. '
+    + 'Tokens are redacted.',
+    'The file is ~/.config/pipecatcloud/pipecatcloud.toml unless PIPECAT_CONFIG_PATH says otherwise; any setting can be '
+    + 'overridden with a PIPECAT_<NAME> environment variable. `<%= config.bin %> cloud --config` prints the same.',
+  ].join('\n\n')
 
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Show the current Pipecat Cloud configuration.'

@@ -4,10 +4,10 @@ import {BaseCommand} from '../../base-command.js'
 import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
-  static description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud config` does.'
+  static description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does.'
   static examples = ['<%= config.bin %> <%= command.id %> --config', '<%= config.bin %> <%= command.id %> --config --json']
   static flags = {
-    config: Flags.boolean({default: false, description: 'Show the current configuration (the same as `cloud config`).'}),
+    config: Flags.boolean({default: false, description: 'Show the current configuration (the same as `cloud<%= config.topicSeparator %>config`).'}),
   }
 
   static summary = 'Pipecat Cloud: sign in, sign out and inspect your configuration.'

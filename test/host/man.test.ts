@@ -1,0 +1,94 @@
+/**
+ * The man pages: generated from the command definitions (scripts/man.ts),
+ * committed under man/, listed in package.json, and clean under man-db's lint.
+ */
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {
+  loadCommands,
+  MAN_DIR,
+  manField,
+  type ManPage,
+  pageFile,
+  renderManPages,
+  stalePages,
+} from '../../scripts/man.js'
+import {envName, SETTING_NAMES} from '../../src/config/settings.js'
+import {ROOT} from '../helpers/cli.js'
+
+/** A page as `man` shows it, at a width wide enough that no name is broken across lines. */
+function show(page: string, warnings = false): {stderr: string; stdout: string} {
+  const args = warnings ? ['--warnings', '-l', page] : ['-l', page]
+  const result = spawnSync('man', args, {
+    encoding: 'utf8', env: {
+      ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', MANPAGER: 'cat', MANWIDTH: '200', PAGER: 'cat',
+    },
+  })
+  if (result.error) throw result.error
+  return {stderr: result.stderr, stdout: result.stdout}
+}
+
+describe('man pages', () => {
+  let pages: ManPage[]
+
+  before(async () => {
+    pages = await renderManPages()
+  })
+
+  it('are up to date with the commands (else run `npm run man`)', async () => {
+    expect(await stalePages(pages), 'stale pages in man/: run `npm run man`').to.deep.equal([])
+  })
+
+  it('are all listed in package.json "man"', async () => {
+    const pjson = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {man: string[]}
+    expect(pjson.man).to.deep.equal(manField(pages))
+  })
+
+  it('are one per command plus the pipecat-cloud overview', async () => {
+    const {commands} = await loadCommands()
+    const names = pages.map(page => page.name)
+    expect(names.toSorted()).to.deep.equal(commands.map(command => pageFile(command.id)).toSorted())
+    expect(names).to.include.members(['pipecat-cloud.1', 'pipecat-cloud-config.1', 'pipecat-cloud-auth-login.1', 'pipecat-cloud-auth-logout.1', 'pipecat-cloud-auth-whoami.1'])
+  })
+
+  it('render without warnings under `man --warnings`', () => {
+    for (const {name} of pages) {
+      const {stderr, stdout} = show(path.join(MAN_DIR, name), true)
+      expect(stderr, name).to.equal('')
+      expect(stdout, name).to.match(/^NAME$/mv)
+    }
+  })
+
+  it('show each command as it is typed, with plain ASCII hyphens in flags', () => {
+    for (const {name, roff} of pages) {
+      const {stdout} = show(path.join(MAN_DIR, name))
+      const id = name.replace(/\.1$/v, '').replaceAll('-', ' ')
+      expect(stdout, name).to.include(id)
+      if (roff.includes(String.raw`\-\-json`)) expect(stdout, name).to.include('--json')
+      expect(stdout, name).not.to.include('\u{2212}')
+    }
+  })
+
+  it('document the config file and every environment variable in the overview', () => {
+    const {stdout} = show(path.join(MAN_DIR, 'pipecat-cloud.1'))
+    const section = (title: string): string => stdout.split(new RegExp(`^${title}$`, 'mv'))[1]?.split(/^[A-Z][A-Z ]+$/mv, 1)[0] ?? ''
+    expect(section('FILES')).to.include('~/.config/pipecatcloud/pipecatcloud.toml').and.to.include('PIPECAT_CONFIG_PATH')
+    const environment = section('ENVIRONMENT')
+    const variables = [
+      'PIPECAT_CONFIG_PATH',
+      ...SETTING_NAMES.map(name => envName(name)),
+      'PIPECAT_HTTP_TIMEOUT',
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'NO_PROXY',
+      'BROWSER',
+      'NO_COLOR',
+      'DEBUG',
+    ]
+    for (const variable of variables) expect(environment, variable).to.match(new RegExp(String.raw`^\s+${variable}\b`, 'mv'))
+    expect(environment).to.include('https://api.pipecat.daily.co')
+  })
+})

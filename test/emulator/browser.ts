@@ -5,17 +5,17 @@
 export type Decision = 'approve' | 'deny'
 
 export type BrowserResult = {
-  body: string
+  body: string;
   /** where the sign-in redirected to, when it did */
-  callbackUrl?: string
+  callbackUrl?: string;
   /** status and body of the last page loaded (the callback page after a redirect) */
-  status: number
+  status: number;
 }
 
 type Step = {
-  body: string
-  location?: string
-  status: number
+  body: string;
+  location?: string;
+  status: number;
 }
 
 export async function playBrowser(url: string, opts: {decision?: Decision} = {}): Promise<BrowserResult> {
@@ -53,13 +53,13 @@ async function load(url: string, init: RequestInit): Promise<Step> {
 
 /** The first form's absolute action and its hidden fields; enough for the emulator's own pages. */
 function parseForm(html: string, pageUrl: string): undefined | {action: string; fields: Array<[string, string]>} {
-  const formTag = /<form\b[^>]*>/i.exec(html)?.[0]
+  const formTag = /<form\b[^>]*>/iv.exec(html)?.[0]
   if (!formTag) return undefined
   const action = new URL(attributes(formTag).action ?? '', pageUrl).href
   const fields: Array<[string, string]> = []
-  for (const [input] of html.matchAll(/<input\b[^>]*>/gi)) {
+  for (const [input] of html.matchAll(/<input\b[^>]*>/giv)) {
     const {name, type, value} = attributes(input)
-    if (type?.toLowerCase() === 'hidden' && name) fields.push([name, value ?? ''])
+    if (name && type?.toLowerCase() === 'hidden') fields.push([name, value ?? ''])
   }
 
   return {action, fields}
@@ -67,15 +67,15 @@ function parseForm(html: string, pageUrl: string): undefined | {action: string; 
 
 function attributes(tag: string): Record<string, string> {
   const result: Record<string, string> = {}
-  for (const [, name, value] of tag.matchAll(/([\w-]+)="([^"]*)"/g)) result[name.toLowerCase()] = decodeEntities(value)
+  for (const [, name, value] of tag.matchAll(/([\w\-]+)="([^"]*)"/gv)) result[name.toLowerCase()] = decodeEntities(value)
   return result
 }
 
 function decodeEntities(text: string): string {
   return text
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&')
+  .replaceAll('&quot;', '"')
+  .replaceAll('&#39;', "'")
+  .replaceAll('&lt;', '<')
+  .replaceAll('&gt;', '>')
+  .replaceAll('&amp;', '&')
 }

@@ -1,7 +1,7 @@
 // `npm run emulator`: start the local Pipecat Cloud emulator for people.
 import {parseArgs} from 'node:util'
 
-import {startEmulator} from './server.js'
+import {type Emulator, type Knobs, startEmulator} from './server.js'
 
 const USAGE = `Usage: npm run emulator -- [options]
 
@@ -13,21 +13,23 @@ const USAGE = `Usage: npm run emulator -- [options]
   --quiet           do not log requests
   --help            show this help`
 
-function number(flag: string, text: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (text === undefined) return fallback
+class UsageError extends Error {}
+
+function numberFlag(flag: string, text: string | undefined, range: {fallback: number; max?: number; min: number}): number {
+  if (text === undefined) return range.fallback
   const value = Number(text)
-  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    console.error(`--${flag} must be a number from ${min} to ${max}, got "${text}"\n\n${USAGE}`)
-    process.exit(2)
+  const max = range.max ?? Number.MAX_SAFE_INTEGER
+  if (text.trim() === '' || !Number.isFinite(value) || value < range.min || value > max) {
+    throw new UsageError(`--${flag} must be a number from ${range.min} to ${max}, got "${text}"`)
   }
 
   return value
 }
 
-async function main(): Promise<void> {
+function parseFlags(): {help: boolean; knobs: Partial<Knobs>; port: number; quiet: boolean} {
   let values
   try {
-    ;({values} = parseArgs({
+    ({values} = parseArgs({
       options: {
         'auto-approve': {type: 'boolean'},
         help: {type: 'boolean'},
@@ -40,31 +42,29 @@ async function main(): Promise<void> {
       strict: true,
     }))
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`)
-    process.exit(2)
+    throw new UsageError((error as Error).message)
   }
 
-  if (values.help) {
-    console.log(USAGE)
-    return
-  }
-
-  const emulator = await startEmulator({
+  return {
+    help: values.help ?? false,
     knobs: {
-      accessTokenTtl: number('token-ttl', values['token-ttl'], 3600, 1),
+      accessTokenTtl: numberFlag('token-ttl', values['token-ttl'], {fallback: 3600, min: 1}),
       autoApprove: values['auto-approve'] ?? false,
-      latencyMs: number('latency', values.latency, 0, 0),
+      latencyMs: numberFlag('latency', values.latency, {fallback: 0, min: 0}),
       legacyOnly: values['legacy-only'] ?? false,
     },
-    log: values.quiet ? undefined : (line) => { console.log(`  ${line}`); },
-    port: number('port', values.port, 0, 0, 65_535),
-  })
+    port: numberFlag('port', values.port, {fallback: 0, max: 65_535, min: 0}),
+    quiet: values.quiet ?? false,
+  }
+}
 
-  console.log(`Pipecat Cloud emulator listening on ${emulator.url}
-  OAuth issuer: ${emulator.issuer}${emulator.knobs.legacyOnly ? ' (disabled: --legacy-only)' : ''}
+function banner(emulator: Emulator): string {
+  const {knobs} = emulator
+  return `Pipecat Cloud emulator listening on ${emulator.url}
+  OAuth issuer: ${emulator.issuer}${knobs.legacyOnly ? ' (disabled: --legacy-only)' : ''}
   client_id:    ${emulator.clientId}
-  user:         ${emulator.knobs.user.userId} (${emulator.knobs.user.emails.join(', ')})
-  orgs:         ${emulator.knobs.organizations.map((org) => org.name).join(', ')}
+  user:         ${knobs.user.userId} (${knobs.user.emails.join(', ')})
+  orgs:         ${knobs.organizations.map(org => org.name).join(', ')}
 
 Point the CLI at it (a separate config file keeps your real credentials safe):
   export PIPECAT_API_HOST=${emulator.url}
@@ -75,15 +75,44 @@ A personal access token, if you want to skip login:
   export PIPECAT_TOKEN=${emulator.issuePat()}
 
 Control API: ${emulator.url}/__emulator/state  (Ctrl-C to stop)
-`)
+`
+}
 
-  const stop = async () => {
-    await emulator.close()
-    process.exit(0)
+async function main(): Promise<void> {
+  const flags = parseFlags()
+  if (flags.help) {
+    console.log(USAGE)
+    return
+  }
+
+  const emulator = await startEmulator({
+    knobs: flags.knobs,
+    log: flags.quiet
+      ? undefined
+      : line => {
+        console.log(`  ${line}`)
+      },
+    port: flags.port,
+  })
+  console.log(banner(emulator))
+
+  // closing the server empties the event loop, so the process ends by itself
+  const stop = (): void => {
+    console.log('Stopping the emulator.')
+    emulator.close().catch((error: unknown) => {
+      console.error(error)
+      process.exitCode = 1
+    })
   }
 
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 }
 
-await main()
+try {
+  await main()
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error
+  console.error(`${error.message}\n\n${USAGE}`)
+  process.exitCode = 2
+}

@@ -3,7 +3,12 @@ import {createHash, randomBytes} from 'node:crypto'
 import {createServer, type Server} from 'node:http'
 
 import {authorizeRedirect, playBrowser} from './browser.js'
-import {dailyApiKey, type Emulator, startEmulator} from './server.js'
+import {
+  dailyApiKey,
+  type Emulator,
+  type Knobs,
+  startEmulator,
+} from './server.js'
 
 // ---------------------------------------------------------------- helpers
 
@@ -13,8 +18,8 @@ function pkcePair(): {challenge: string; verifier: string} {
 }
 
 type Callback = {
-  close(): Promise<void>
-  redirectUri: string
+  close(): Promise<void>;
+  redirectUri: string;
 }
 
 /** The CLI's loopback listener, on the first free port of 8400-8404. */
@@ -25,16 +30,21 @@ async function startCallbackListener(): Promise<Callback> {
       res.writeHead(200, {'content-type': 'text/html'})
       res.end(query.has('code') ? '<p>Signed in</p>' : `<p>Sign-in failed: ${query.get('error')}</p>`)
     })
-    // eslint-disable-next-line no-await-in-loop
-    const isBound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => { resolve(false); })
-      server.listen(port, '127.0.0.1', () => { resolve(true); })
+    const isBound = await new Promise<boolean>(resolve => {
+      server.once('error', () => {
+        resolve(false);
+      })
+      server.listen(port, '127.0.0.1', () => {
+        resolve(true);
+      })
     })
     if (isBound)
       return {
         close: async () =>
-          new Promise((resolve) => {
-            server.close(() => { resolve(); })
+          new Promise(resolve => {
+            server.close(() => {
+              resolve();
+            })
             server.closeAllConnections()
           }),
         redirectUri: `http://127.0.0.1:${port}/oauth_callback`,
@@ -65,7 +75,9 @@ async function postForm(url: string, fields: Record<string, string>): Promise<Re
 }
 
 async function exchangeCode(emu: Emulator, code: string, verifier: string, redirectUri: string): Promise<Response> {
-  return postForm(`${emu.issuer}/token`, {client_id: emu.clientId, code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri})
+  return postForm(`${emu.issuer}/token`, {
+    client_id: emu.clientId, code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri,
+  })
 }
 
 async function refresh(emu: Emulator, refreshToken: string): Promise<Response> {
@@ -83,27 +95,32 @@ async function approvedCode(emu: Emulator, redirectUri = 'http://127.0.0.1:8404/
   return {code: location.searchParams.get('code') ?? '', redirectUri, verifier}
 }
 
-async function startFlow(emu: Emulator, useCode = true) {
-  const res = await fetch(`${emu.url}/auth/login${useCode ? '?use_code=true' : ''}`, {method: 'POST'})
+async function startFlow(emu: Emulator, hasCode = true) {
+  const res = await fetch(`${emu.url}/auth/login${hasCode ? '?use_code=true' : ''}`, {method: 'POST'})
   expect(res.status).to.equal(200)
-  return (await json(res)) as {code?: string; token_flow_id: string; wait_secret: string; web_url: string}
+  return json<{code?: string; token_flow_id: string; wait_secret: string; web_url: string}>(res)
 }
 
 async function pollStatus(emu: Emulator, flow: {token_flow_id: string; wait_secret: string}): Promise<Response> {
   const query = new URLSearchParams({token_flow_id: flow.token_flow_id, wait_secret: flow.wait_secret})
-  return fetch(`${emu.url}/auth/status?${query}`)
+  return fetch(`${emu.url}/auth/status?${query.toString()}`)
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any
+type Loose = Record<string, unknown>
+type Tokens = {access_token: string; error?: string; expires_in: number; refresh_token?: string; scope: string; token_type: string}
 
-/** A response body as loosely typed JSON, for terse assertions. */
-async function json(res: Promise<Response> | Response): Promise<Json> {
-  return (await res).json()
+/** A response body as JSON of the shape the test expects (assertions check it). */
+async function json<T = Loose>(res: Promise<Response> | Response): Promise<T> {
+  return (await res).json() as Promise<T>
+}
+
+/** The low-level code behind a fetch failure (undici puts it on `cause`). */
+function causeCode(error: unknown): unknown {
+  return (error as undefined | {cause?: {code?: unknown}})?.cause?.code
 }
 
 const sleep = async (ms: number) =>
-  new Promise((resolve) => {
+  new Promise(resolve => {
     setTimeout(resolve, ms)
   })
 
@@ -116,12 +133,14 @@ describe('emulator', () => {
     emu = await startEmulator()
   })
 
-  afterEach(() => { emu.reset(); })
+  afterEach(() => {
+    emu.reset();
+  })
 
   after(async () => emu.close())
 
   it('listens on 127.0.0.1 and exposes its issuer and client id', () => {
-    expect(emu.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(emu.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/v)
     expect(emu.issuer).to.equal(`${emu.url}/oauth`)
     expect(emu.clientId).to.equal('pipecat-cli')
   })
@@ -172,10 +191,10 @@ describe('emulator', () => {
       const pageRes = await fetch(url)
       const html = await pageRes.text()
       expect(pageRes.status).to.equal(200)
-      expect(pageRes.headers.get('content-type')).to.match(/^text\/html/)
+      expect(pageRes.headers.get('content-type')).to.match(/^text\/html/v)
       expect(html).to.include('Sign in to Pipecat Cloud (emulator)')
-      expect(html).to.match(/<button[^>]*name="decision"[^>]*value="approve"[^>]*>Approve<\/button>/)
-      expect(html).to.match(/<button[^>]*name="decision"[^>]*value="deny"[^>]*>Deny<\/button>/)
+      expect(html).to.match(/<button[^>]*name="decision"[^>]*value="approve"[^>]*>Approve<\/button>/v)
+      expect(html).to.match(/<button[^>]*name="decision"[^>]*value="deny"[^>]*>Deny<\/button>/v)
 
       const result = await playBrowser(url)
       expect(result.status).to.equal(200)
@@ -190,10 +209,10 @@ describe('emulator', () => {
       const tokenRes = await exchangeCode(emu, code, verifier, callback.redirectUri)
       expect(tokenRes.status).to.equal(200)
       expect(tokenRes.headers.get('cache-control')).to.equal('no-store')
-      const tokens = await json(tokenRes)
+      const tokens = await json<Tokens>(tokenRes)
       expect(tokens).to.include({expires_in: 3600, scope: 'openid profile email offline_access', token_type: 'Bearer'})
-      expect(tokens.access_token).to.match(/^emu_at_/)
-      expect(tokens.refresh_token).to.match(/^emu_rt_/)
+      expect(tokens.access_token).to.match(/^emu_at_/v)
+      expect(tokens.refresh_token).to.match(/^emu_rt_/v)
       expect(emu.stats.codeExchanges).to.equal(1)
 
       const orgs = await api(emu, '/v1/organizations', tokens.access_token)
@@ -210,7 +229,7 @@ describe('emulator', () => {
 
     it('rejects a second use of a code and revokes what the first one issued', async () => {
       const {code, redirectUri, verifier} = await approvedCode(emu)
-      const first = await json(await exchangeCode(emu, code, verifier, redirectUri))
+      const first = await json<Tokens>(await exchangeCode(emu, code, verifier, redirectUri))
       expect(emu.isValid(first.access_token)).to.equal(true)
       const again = await exchangeCode(emu, code, verifier, redirectUri)
       expect(again.status).to.equal(400)
@@ -223,11 +242,15 @@ describe('emulator', () => {
       const {code, redirectUri, verifier} = await approvedCode(emu)
       const wrongUri = await exchangeCode(emu, code, verifier, 'http://127.0.0.1:8400/oauth_callback')
       expect((await json(wrongUri)).error).to.equal('invalid_grant')
-      const wrongClient = await postForm(`${emu.issuer}/token`, {client_id: 'other', code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri})
+      const wrongClient = await postForm(`${emu.issuer}/token`, {
+        client_id: 'other', code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri,
+      })
       expect(wrongClient.status).to.equal(401)
       expect((await json(wrongClient)).error).to.equal('invalid_client')
       const jsonBody = await fetch(`${emu.issuer}/token`, {
-        body: JSON.stringify({client_id: emu.clientId, code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri}),
+        body: JSON.stringify({
+          client_id: emu.clientId, code, code_verifier: verifier, grant_type: 'authorization_code', redirect_uri: redirectUri,
+        }),
         headers: {'content-type': 'application/json'},
         method: 'POST',
       })
@@ -255,10 +278,11 @@ describe('emulator', () => {
 
     it('sends the iss chosen by knobs.callbackIss, or none', async () => {
       emu.knobs.callbackIss = 'https://other-issuer.example'
-      let location = new URL(await authorizeRedirect(authorizeUrl(emu, callback.redirectUri, pkcePair().challenge)))
+      const url = () => authorizeUrl(emu, callback.redirectUri, pkcePair().challenge)
+      let location = new URL(await authorizeRedirect(url()))
       expect(location.searchParams.get('iss')).to.equal('https://other-issuer.example')
       emu.knobs.callbackIss = null
-      location = new URL(await authorizeRedirect(authorizeUrl(emu, callback.redirectUri, pkcePair().challenge)))
+      location = new URL(await authorizeRedirect(url()))
       expect(location.searchParams.has('iss')).to.equal(false)
       expect(location.searchParams.has('code')).to.equal(true)
     })
@@ -275,12 +299,10 @@ describe('emulator', () => {
         [{client_id: 'someone-else'}, 'client_id'],
       ]
       for (const [override, reason] of cases) {
-        // eslint-disable-next-line no-await-in-loop
         const res = await fetch(authorizeUrl(emu, callback.redirectUri, challenge, override), {redirect: 'manual'})
         expect(res.status, reason).to.equal(400)
         expect(res.headers.get('location')).to.equal(null)
-        expect(res.headers.get('content-type')).to.match(/^text\/html/)
-        // eslint-disable-next-line no-await-in-loop
+        expect(res.headers.get('content-type')).to.match(/^text\/html/v)
         expect(await res.text()).to.include(reason)
       }
     })
@@ -313,7 +335,7 @@ describe('emulator', () => {
       const seeded = emu.issueTokens()
       const first = await refresh(emu, seeded.refresh_token)
       expect(first.status).to.equal(200)
-      const rotated = await json(first)
+      const rotated = await json<Tokens>(first)
       expect(rotated.refresh_token).to.not.equal(seeded.refresh_token)
       expect(emu.isValid(rotated.access_token)).to.equal(true)
 
@@ -324,7 +346,7 @@ describe('emulator', () => {
       expect(emu.isValid(rotated.access_token)).to.equal(false)
       expect(emu.isValid(seeded.access_token)).to.equal(false)
 
-      const afterRevoke = await refresh(emu, rotated.refresh_token)
+      const afterRevoke = await refresh(emu, rotated.refresh_token ?? '')
       expect((await json(afterRevoke)).error).to.equal('invalid_grant')
       expect(emu.stats.refreshGrants).to.equal(3)
       expect(emu.stats.refreshReuseDetected).to.equal(1)
@@ -332,7 +354,8 @@ describe('emulator', () => {
 
     it('rejects unknown refresh tokens and access tokens used as refresh tokens', async () => {
       expect((await json(await refresh(emu, 'emu_rt_nope'))).error).to.equal('invalid_grant')
-      expect((await json(await refresh(emu, emu.issueTokens().access_token))).error).to.equal('invalid_grant')
+      const {access_token: accessToken} = emu.issueTokens()
+      expect((await json(await refresh(emu, accessToken))).error).to.equal('invalid_grant')
     })
 
     it('expires access tokens after their ttl', async () => {
@@ -347,8 +370,8 @@ describe('emulator', () => {
 
     it('keeps PATs and legacy tokens valid, and refuses missing or unknown bearers', async () => {
       const pat = emu.issuePat()
-      expect(pat).to.match(/^pcc_pat_/)
-      expect(emu.issueLegacyToken()).to.match(/^emu_lt_/)
+      expect(pat).to.match(/^pcc_pat_/v)
+      expect(emu.issueLegacyToken()).to.match(/^emu_lt_/v)
       expect((await api(emu, '/v1/organizations', pat)).status).to.equal(200)
       expect((await api(emu, '/v1/organizations', emu.issueLegacyToken())).status).to.equal(200)
       expect((await api(emu, '/v1/organizations')).status).to.equal(401)
@@ -368,7 +391,7 @@ describe('emulator', () => {
       expect(emu.stats.revocations).to.equal(1)
       expect(emu.isValid(tokens.access_token)).to.equal(false)
       expect((await json(await refresh(emu, tokens.refresh_token))).error).to.equal('invalid_grant')
-      const logoutRequest = emu.requests.find((r) => r.path === '/auth/logout')
+      const logoutRequest = emu.requests.find(r => r.path === '/auth/logout')
       expect(logoutRequest?.body).to.equal(JSON.stringify({refresh_token: tokens.refresh_token}))
 
       const unknown = await api(emu, '/auth/logout', emu.issuePat(), {body: '{"refresh_token":"emu_rt_unknown"}', method: 'POST'})
@@ -389,7 +412,7 @@ describe('emulator', () => {
   describe('earlier token flow', () => {
     it('starts a flow with or without a code', async () => {
       const flow = await startFlow(emu)
-      expect(flow.code).to.match(/^[A-Z]{4}-\d{4}$/)
+      expect(flow.code).to.match(/^[A-Z]{4}-\d{4}$/v)
       expect(flow.web_url).to.equal(`${emu.url}/login/${flow.token_flow_id}`)
       expect(flow.wait_secret).to.be.a('string').and.not.equal('')
       expect(await startFlow(emu, false)).to.not.have.property('code')
@@ -403,9 +426,9 @@ describe('emulator', () => {
       const approved = await playBrowser(flow.web_url)
       expect(approved.status).to.equal(200)
       expect(approved.callbackUrl).to.equal(undefined)
-      const done = await json(await pollStatus(emu, flow))
+      const done = await json<{status: string; token: string}>(await pollStatus(emu, flow))
       expect(done.status).to.equal('complete')
-      expect(done.token).to.match(/^emu_lt_/)
+      expect(done.token).to.match(/^emu_lt_/v)
       expect((await api(emu, '/v1/users', done.token)).status).to.equal(200)
       expect((await pollStatus(emu, flow)).status).to.equal(404)
     })
@@ -477,7 +500,7 @@ describe('emulator', () => {
       const pat = emu.issuePat()
       const acme = await json(await api(emu, '/v1/organizations/acme/daily', pat))
       const mine = await json(await api(emu, '/v1/organizations/user-namespace/daily', pat))
-      expect(acme.apiKey).to.equal(dailyApiKey('acme')).and.match(/^emu-daily-/)
+      expect(acme.apiKey).to.equal(dailyApiKey('acme')).and.match(/^emu-daily-/v)
       expect(mine.apiKey).to.not.equal(acme.apiKey)
       const missing = await api(emu, '/v1/organizations/nobody/daily', pat)
       expect(missing.status).to.equal(404)
@@ -488,7 +511,7 @@ describe('emulator', () => {
     it('serves the dashboard sign-out page', async () => {
       const res = await fetch(`${emu.url}/sign-out`)
       expect(res.status).to.equal(200)
-      expect(res.headers.get('content-type')).to.match(/^text\/html/)
+      expect(res.headers.get('content-type')).to.match(/^text\/html/v)
     })
 
     it('answers 404 and 405 as JSON for unknown routes', async () => {
@@ -523,7 +546,6 @@ describe('emulator', () => {
       emu.knobs.failures['/oauth/token'] = {status: 502, times: 2}
       const statuses = []
       for (let i = 0; i < 3; i++) {
-        // eslint-disable-next-line no-await-in-loop
         statuses.push((await refresh(emu, emu.issueTokens().refresh_token)).status)
       }
 
@@ -549,7 +571,7 @@ describe('emulator', () => {
       emu.knobs.failures['/auth/config'] = {kind: 'html'}
       const ok = await fetch(`${emu.url}/auth/config`)
       expect(ok.status).to.equal(200)
-      expect(ok.headers.get('content-type')).to.match(/^text\/html/)
+      expect(ok.headers.get('content-type')).to.match(/^text\/html/v)
       expect(await ok.text()).to.include('Cloudflare')
       emu.knobs.failures['/auth/config'] = {kind: 'html', status: 403}
       expect((await fetch(`${emu.url}/auth/config`)).status).to.equal(403)
@@ -564,6 +586,7 @@ describe('emulator', () => {
         error = error_
       })
       expect(error).to.be.instanceOf(Error)
+      expect(causeCode(error)).to.not.equal('ECONNRESET') // a clean close, unlike 'reset'
     })
 
     it("'wrong-shape' answers valid JSON of the wrong shape", async () => {
@@ -586,11 +609,11 @@ describe('emulator', () => {
       emu.knobs.failures['/v1/users'] = {kind: 'reset'}
       let error: unknown
       await fetch(`${emu.url}/v1/users`)
-        .then(async (res) => res.text())
-        .catch((error_: unknown) => {
-          error = error_
-        })
-      expect(error).to.be.instanceOf(Error)
+      .then(async res => res.text())
+      .catch((error_: unknown) => {
+        error = error_
+      })
+      expect(causeCode(error)).to.equal('ECONNRESET')
       // the emulator keeps serving afterwards
       expect((await fetch(`${emu.url}/auth/config`)).status).to.equal(200)
     })
@@ -611,23 +634,25 @@ describe('emulator', () => {
   describe('control API', () => {
     it('reads state, sets knobs, issues tokens and resets', async () => {
       await fetch(`${emu.url}/auth/config`)
-      const setKnobs = await fetch(`${emu.url}/__emulator/knobs`, {body: JSON.stringify({failures: {'/auth/config': {status: 503}}, legacyOnly: true}), method: 'POST'})
-      expect(setKnobs.status).to.equal(200)
+      const knobsAnswer = await fetch(`${emu.url}/__emulator/knobs`, {body: JSON.stringify({failures: {'/auth/config': {status: 503}}, legacyOnly: true}), method: 'POST'})
+      expect(knobsAnswer.status).to.equal(200)
       expect(emu.knobs.legacyOnly).to.equal(true)
       expect((await fetch(`${emu.url}/auth/config`)).status).to.equal(503) // failures come before normal handling
 
-      const state = await json(await fetch(`${emu.url}/__emulator/state`))
+      const state = await json<{knobs: Knobs; requests: number; stats: Loose}>(await fetch(`${emu.url}/__emulator/state`))
       expect(state.knobs.legacyOnly).to.equal(true)
       expect(state.requests).to.equal(2) // control requests are not recorded
-      expect(state.stats).to.deep.equal({codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0})
+      expect(state.stats).to.deep.equal({
+        codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0,
+      })
 
       const typo = await fetch(`${emu.url}/__emulator/knobs`, {body: '{"latency": 5}', method: 'POST'})
       expect(typo.status).to.equal(400)
 
-      const {token} = await json(await fetch(`${emu.url}/__emulator/pat`, {method: 'POST'}))
-      expect(token).to.match(/^pcc_pat_/)
+      const {token} = await json<{token: string}>(await fetch(`${emu.url}/__emulator/pat`, {method: 'POST'}))
+      expect(token).to.match(/^pcc_pat_/v)
       expect(emu.isValid(token)).to.equal(true)
-      const tokens = await json(await fetch(`${emu.url}/__emulator/tokens`, {body: '{"ttl": 60}', method: 'POST'}))
+      const tokens = await json<Tokens>(await fetch(`${emu.url}/__emulator/tokens`, {body: '{"ttl": 60}', method: 'POST'}))
       expect(tokens.expires_in).to.equal(60)
       expect(emu.isValid(tokens.access_token)).to.equal(true)
 
@@ -638,43 +663,40 @@ describe('emulator', () => {
       expect((await fetch(`${emu.url}/auth/config`)).status).to.equal(200)
     })
   })
-})
 
-describe('emulator lifecycle', () => {
-  it('starts with knobs, and reset() returns to them', async () => {
-    const emu = await startEmulator({knobs: {legacyOnly: true, organizations: []}})
-    try {
-      expect((await fetch(`${emu.url}/auth/config`)).status).to.equal(404)
-      emu.knobs.legacyOnly = false
-      emu.reset()
-      expect(emu.knobs.legacyOnly).to.equal(true)
-      expect(emu.knobs.organizations).to.deep.equal([])
-    } finally {
-      await emu.close()
-    }
-  })
+  describe('lifecycle', () => {
+    it('starts with knobs, and reset() returns to them', async () => {
+      const own = await startEmulator({knobs: {legacyOnly: true, organizations: []}})
+      try {
+        expect((await fetch(`${own.url}/auth/config`)).status).to.equal(404)
+        own.knobs.legacyOnly = false
+        own.reset()
+        expect(own.knobs.legacyOnly).to.equal(true)
+        expect(own.knobs.organizations).to.deep.equal([])
+      } finally {
+        await own.close()
+      }
+    })
 
-  it('close() ends hanging requests and long polls promptly', async () => {
-    const emu = await startEmulator({knobs: {failures: {'/v1/users': {kind: 'hang'}}, latencyMs: 0, longPollMs: 60_000}})
-    const hanging = fetch(`${emu.url}/v1/users`).then(
-      () => 'answered',
-      () => 'failed',
-    )
-    const flow = await startFlow(emu)
-    const polling = pollStatus(emu, flow).then(
-      () => 'answered',
-      () => 'failed',
-    )
-    while (emu.requests.length < 3) {
-      // eslint-disable-next-line no-await-in-loop
-      await sleep(10)
-    }
+    it('close() ends hanging requests and long polls promptly', async () => {
+      const own = await startEmulator({knobs: {failures: {'/v1/users': {kind: 'hang'}}, latencyMs: 0, longPollMs: 60_000}})
+      const hanging = fetch(`${own.url}/v1/users`)
+      .then(() => 'answered')
+      .catch(() => 'failed')
+      const flow = await startFlow(own)
+      const polling = pollStatus(own, flow)
+      .then(() => 'answered')
+      .catch(() => 'failed')
+      while (own.requests.length < 3) {
+        await sleep(10)
+      }
 
-    const started = Date.now()
-    await emu.close()
-    expect(Date.now() - started).to.be.below(1000)
-    expect(await hanging).to.equal('failed')
-    expect(await polling).to.equal('failed')
-    await emu.close() // idempotent
+      const started = Date.now()
+      await own.close()
+      expect(Date.now() - started).to.be.below(1000)
+      expect(await hanging).to.equal('failed')
+      expect(await polling).to.equal('failed')
+      await own.close() // idempotent
+    })
   })
 })

@@ -1,98 +1,109 @@
-import type {AddressInfo, Socket} from 'node:net'
-
 // A local Pipecat Cloud emulator: speaks the wire protocol described in
 // docs/pipecat-cloud-api.md (OAuth + PKCE, the earlier token flow, users,
 // organizations, Daily key, logout) on 127.0.0.1, with knobs for tests.
-import {createHash, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
-import {createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
+
+import {Buffer} from 'node:buffer'
+import {
+  createHash,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+} from 'node:crypto'
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http'
 import {setTimeout as delay} from 'node:timers/promises'
 
 export type Organization = {
-  name: string
-  verboseName: string
+  name: string;
+  verboseName: string;
 }
 
 export type FailureKind = 'bad-json' | 'hang' | 'html' | 'reset' | 'status' | 'truncated' | 'wrong-shape'
 
 export type Failure = {
   /** default 'status' */
-  kind?: FailureKind
+  kind?: FailureKind;
   /** seconds, sets Retry-After */
-  retryAfter?: number
+  retryAfter?: number;
   /** default 500 for 'status', 200 for the other kinds */
-  status?: number
+  status?: number;
   /** fail this many times, then stop failing; default forever */
-  times?: number
+  times?: number;
 }
 
 export type Knobs = {
   /** seconds, OAuth access token lifetime; expires_in reports it */
-  accessTokenTtl: number
+  accessTokenTtl: number;
   /** GET authorize redirects at once; the earlier flow completes on the first status poll */
-  autoApprove: boolean
+  autoApprove: boolean;
   /** override the iss sent on the redirect (null = omit) */
-  callbackIss?: string | undefined
+  callbackIss?: null | string;
   /** merged over the discovery document */
-  discovery: Record<string, unknown>
+  discovery: Record<string, unknown>;
   /** key is a path ('/v1/users'), 'METHOD /path', or a route template ('/v1/organizations/{org}/daily') */
-  failures: Record<string, Failure>
-  issueRefreshToken: boolean
+  failures: Record<string, Failure>;
+  issueRefreshToken: boolean;
   /** added before every answer */
-  latencyMs: number
+  latencyMs: number;
   /** /auth/config answers 404 (earlier-generation server) */
-  legacyOnly: boolean
+  legacyOnly: boolean;
   /** earlier flow: hold a pending status request this long before answering pending */
-  longPollMs: number
-  organizations: Organization[]
-  user: {emails: string[]; userId: string}
+  longPollMs: number;
+  organizations: Organization[];
+  user: {emails: string[]; userId: string};
 }
 
 export type RecordedRequest = {
-  at: number
-  body: string
-  headers: Record<string, string | string[] | undefined>
-  method: string
-  path: string
-  query: Record<string, string>
+  at: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+  method: string;
+  path: string;
+  query: Record<string, string>;
 }
 
 export type EmulatorStats = {
-  codeExchanges: number
-  refreshGrants: number
-  refreshReuseDetected: number
-  revocations: number
+  codeExchanges: number;
+  refreshGrants: number;
+  refreshReuseDetected: number;
+  revocations: number;
 }
 
 export type IssuedTokens = {
-  access_token: string
-  expires_in: number
-  refresh_token: string
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
 }
 
 export type Emulator = {
-  clientId: string
-  close(): Promise<void>
-  issueLegacyToken(): string
-  issuePat(): string
+  clientId: string;
+  close(): Promise<void>;
+  issueLegacyToken(): string;
+  issuePat(): string;
   /** `${url}/oauth` */
-  issuer: string
-  issueTokens(opts?: {ttl?: number}): IssuedTokens
-  isValid(token: string): boolean
+  issuer: string;
+  issueTokens(opts?: {ttl?: number}): IssuedTokens;
+  isValid(token: string): boolean;
   /** mutable live */
-  knobs: Knobs
-  requests: RecordedRequest[]
+  knobs: Knobs;
+  requests: RecordedRequest[];
   /** clear requests and stats, knobs back to the ones the emulator started with */
-  reset(): void
-  stats: EmulatorStats
+  reset(): void;
+  stats: EmulatorStats;
   /** http://127.0.0.1:PORT, both the API host and the dashboard host */
-  url: string
+  url: string;
 }
 
 export type StartOptions = {
-  knobs?: Partial<Knobs>
+  knobs?: Partial<Knobs>;
   /** called once per answered (or abandoned) non-control request, e.g. 'GET /v1/users 200 3ms' */
-  log?: (line: string) => void
-  port?: number
+  log?: (line: string) => void;
+  port?: number;
 }
 
 export const CLIENT_ID = 'pipecat-cli'
@@ -100,8 +111,8 @@ export const SCOPES = 'openid profile email offline_access'
 const CODE_TTL_MS = 5 * 60_000
 const MAX_BODY_BYTES = 1_000_000
 const CONTROL_PREFIX = '/__emulator/'
-const REDIRECT_URI = /^http:\/\/127\.0\.0\.1:840[0-4]\/oauth_callback$/
-const PKCE_VALUE = /^[\w.~-]{43,128}$/
+const REDIRECT_URI = /^http:\/\/127\.0\.0\.1:840[0-4]\/oauth_callback$/v
+const PKCE_VALUE = /^[\w.~\-]{43,128}$/v
 const AUTHORIZE_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'code_challenge', 'code_challenge_method', 'state']
 
 export function defaultKnobs(): Knobs {
@@ -134,12 +145,12 @@ type TokenKind = 'access' | 'legacy' | 'pat' | 'refresh'
 
 type TokenRecord = {
   /** ms since epoch; absent = never expires */
-  expiresAt?: number
-  family?: string
-  kind: TokenKind
-  revoked: boolean
+  expiresAt?: number;
+  family?: string;
+  kind: TokenKind;
+  revoked: boolean;
   /** refresh tokens: already exchanged once */
-  used: boolean
+  used: boolean;
 }
 
 /** Opaque tokens; an OAuth login's access and refresh tokens share a family so a reuse or logout can revoke them all. */
@@ -148,11 +159,16 @@ class TokenStore {
   private readonly records = new Map<string, TokenRecord>()
 
   addAccess(family: string, ttlSeconds: number): string {
-    return this.add('emu_at_', {expiresAt: Date.now() + ttlSeconds * 1000, family, kind: 'access', revoked: false, used: false})
+    const expiresAt = Date.now() + (ttlSeconds * 1000)
+    return this.add('emu_at_', {
+      expiresAt, family, kind: 'access', revoked: false, used: false,
+    })
   }
 
   addRefresh(family: string): string {
-    return this.add('emu_rt_', {family, kind: 'refresh', revoked: false, used: false})
+    return this.add('emu_rt_', {
+      family, kind: 'refresh', revoked: false, used: false,
+    })
   }
 
   addStandalone(kind: 'legacy' | 'pat'): string {
@@ -206,53 +222,57 @@ class TokenStore {
 // ---------------------------------------------------------------- state of the two login flows
 
 type AuthorizeRequest = {
-  clientId: string
-  codeChallenge: string
-  redirectUri: string
-  scope: string
-  state: string
+  clientId: string;
+  codeChallenge: string;
+  redirectUri: string;
+  scope: string;
+  state: string;
 }
 
 type AuthCode = AuthorizeRequest & {
-  expiresAt: number
+  expiresAt: number;
   /** family issued for this code, revoked if the code is replayed */
-  family?: string
-  used: boolean
+  family?: string;
+  used: boolean;
 }
 
 type TokenFlow = {
-  code?: string
-  state: 'approved' | 'consumed' | 'denied' | 'pending'
+  code?: string;
+  state: 'approved' | 'consumed' | 'denied' | 'pending';
   /** long polls waiting for a decision */
-  waiters: Set<() => void>
-  waitSecret: string
+  waiters: Set<() => void>;
+  waitSecret: string;
 }
 
 // ---------------------------------------------------------------- routing
 
 type Context = {
-  body: string
-  params: string[]
-  req: IncomingMessage
-  res: ServerResponse
-  url: URL
+  body: string;
+  params: string[];
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
 }
 
 type Route = {
-  handle: (ctx: Context) => Promise<void> | void
-  method: string
-  pattern: RegExp
-  template: string
+  handle: (ctx: Context) => Promise<void> | void;
+  method: string;
+  pattern: RegExp;
+  template: string;
 }
 
 class BodyTooLargeError extends Error {}
 
+// Members are sorted (lint): public API first, then handlers and helpers A-Z; buildRoutes() maps endpoints to handlers.
 class EmulatorServer implements Emulator {
   readonly clientId = CLIENT_ID
   issuer = ''
   readonly knobs: Knobs
   readonly requests: RecordedRequest[] = []
-  readonly stats: EmulatorStats = {codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0}
+  readonly stats: EmulatorStats = {
+    codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0,
+  }
+
   url = ''
   private readonly closing = new AbortController()
   private readonly codes = new Map<string, AuthCode>()
@@ -272,17 +292,21 @@ class EmulatorServer implements Emulator {
     this.knobs = structuredClone(this.initialKnobs)
     this.log = opts.log
     this.routes = this.buildRoutes()
-    this.server.on('connection', (socket) => {
+    this.server.on('connection', socket => {
       this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
+      socket.on('close', () => {
+        this.sockets.delete(socket)
+      })
     })
   }
 
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return
     this.closing.abort() // wakes latency sleeps and long polls
-    const closed = new Promise<void>((resolve) => {
-      this.server.close(() => { resolve(); })
+    const closed = new Promise<void>(resolve => {
+      this.server.close(() => {
+        resolve()
+      })
     })
     this.server.closeAllConnections()
     for (const socket of this.sockets) socket.destroy() // hanging requests included
@@ -322,13 +346,13 @@ class EmulatorServer implements Emulator {
 
   reset(): void {
     this.requests.length = 0
-    Object.assign(this.stats, {codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0})
+    Object.assign(this.stats, {
+      codeExchanges: 0, refreshGrants: 0, refreshReuseDetected: 0, revocations: 0,
+    })
     // mutate in place so references held by callers stay live
-    for (const key of Object.keys(this.knobs)) delete (this.knobs as unknown as Record<string, unknown>)[key]
+    delete this.knobs.callbackIss // the only optional knob; assign() below overwrites the rest
     Object.assign(this.knobs, structuredClone(this.initialKnobs))
   }
-
-  // ------------------------------------------------------------ request pipeline
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url)
@@ -352,35 +376,37 @@ class EmulatorServer implements Emulator {
     }
 
     if (!match) {
-      const isKnown = this.routes.some((route) => route.pattern.test(url.pathname))
+      const isKnown = this.routes.some(route => route.pattern.test(url.pathname))
       sendError(res, isKnown ? 405 : 404, isKnown ? 'Method not allowed' : 'Not found')
       return
     }
 
-    await match.route.handle({body, params: match.params, req, res, url})
+    await match.route.handle({
+      body, params: match.params, req, res, url,
+    })
   }
 
   private answerFlowStatus(res: ServerResponse, flow: TokenFlow): void {
     switch (flow.state) {
-      case 'approved': {
-        flow.state = 'consumed' // the token is handed out once
-        sendJson(res, 200, {status: 'complete', token: this.issueLegacyToken()})
-        break
-      }
+    case 'approved': {
+      flow.state = 'consumed' // the token is handed out once
+      sendJson(res, 200, {status: 'complete', token: this.issueLegacyToken()})
+      break
+    }
 
-      case 'consumed': {
-        sendError(res, 404, 'Unknown token flow') // a concurrent poll took it
-        break
-      }
+    case 'consumed': {
+      sendError(res, 404, 'Unknown token flow') // a concurrent poll took it
+      break
+    }
 
-      case 'denied': {
-        sendJson(res, 200, {status: 'failure'})
-        break
-      }
+    case 'denied': {
+      sendJson(res, 200, {status: 'failure'})
+      break
+    }
 
-      case 'pending': {
-        sendJson(res, 200, {status: 'pending'})
-      }
+    case 'pending': {
+      sendJson(res, 200, {status: 'pending'})
+    }
     }
   }
 
@@ -397,7 +423,7 @@ class EmulatorServer implements Emulator {
   }
 
   private authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
+    const token = /^bearer\s+(\S+)\s*$/iv.exec(req.headers.authorization ?? '')?.[1]
     if (token && this.tokens.isValidBearer(token)) return true
     sendJson(res, 401, {code: '401', error: 'Unauthorized'}, {'www-authenticate': 'Bearer'})
     return false
@@ -417,8 +443,6 @@ class EmulatorServer implements Emulator {
     else sendHtml(res, 400, authorizeErrorPage('decision must be approve or deny'))
   }
 
-  // ------------------------------------------------------------ control API (no latency, failures or recording)
-
   private authorizePage({res, url}: Context): void {
     const request = this.checkAuthorizeRequest(url.searchParams)
     if (typeof request === 'string') sendHtml(res, 400, authorizeErrorPage(request))
@@ -426,13 +450,11 @@ class EmulatorServer implements Emulator {
     else sendHtml(res, 200, signInPage(request, url.searchParams, this.knobs.user.emails[0] ?? this.knobs.user.userId))
   }
 
-  // ------------------------------------------------------------ OAuth: config, discovery, authorize
-
   private buildRoutes(): Route[] {
     const route = (method: string, template: string, handle: Route['handle']): Route => ({
       handle: handle.bind(this),
       method,
-      pattern: new RegExp('^' + template.replaceAll('.', String.raw`\.`).replaceAll(/{\w+}/g, '([^/]+)') + '$'),
+      pattern: new RegExp('^' + template.replaceAll('.', String.raw`\.`).replaceAll(/\{\w+\}/gv, String.raw`([^\/]+)`) + '$', 'v'),
       template,
     })
     return [
@@ -458,8 +480,8 @@ class EmulatorServer implements Emulator {
     const url = new URL(request.redirectUri)
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
     url.searchParams.set('state', request.state)
-    const iss = this.knobs.callbackIss === undefined ? this.issuer : this.knobs.callbackIss
-    if (iss !== null) url.searchParams.set('iss', iss)
+    const iss = this.knobs.callbackIss
+    if (iss !== null) url.searchParams.set('iss', iss ?? this.issuer)
     return url.href
   }
 
@@ -476,19 +498,13 @@ class EmulatorServer implements Emulator {
       clientId: get('client_id'),
       codeChallenge: get('code_challenge'),
       redirectUri: get('redirect_uri'),
-      scope: get('scope') || SCOPES,
+      scope: get('scope') === '' ? SCOPES : get('scope'),
       state: get('state'),
     }
   }
 
-  private codeProblem(grant: AuthCode | undefined, clientId: string, redirectUri: string, verifier: string): string | undefined {
-    if (!grant) return 'unknown authorization code'
-    if (grant.used) {
-      // RFC 6749 4.1.2: a replayed code revokes what it already issued
-      if (grant.family) this.tokens.revokeFamily(grant.family)
-      return 'authorization code already used'
-    }
-
+  private codeProblem(grant: AuthCode, clientId: string, redirectUri: string, verifier: string): string | undefined {
+    if (grant.used) return 'authorization code already used'
     if (Date.now() > grant.expiresAt) return 'authorization code expired'
     if (grant.clientId !== clientId) return 'authorization code was issued to another client'
     if (grant.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request'
@@ -500,7 +516,7 @@ class EmulatorServer implements Emulator {
   private dailyKey({params, req, res}: Context): void {
     if (!this.authorized(req, res)) return
     const [org] = params
-    if (this.knobs.organizations.some((o) => o.name === org)) sendJson(res, 200, {apiKey: dailyApiKey(org)})
+    if (this.knobs.organizations.some(o => o.name === org)) sendJson(res, 200, {apiKey: dailyApiKey(org)})
     else sendError(res, 404, 'Organization not found')
   }
 
@@ -524,11 +540,9 @@ class EmulatorServer implements Emulator {
     })
   }
 
-  // ------------------------------------------------------------ OAuth: token and revocation endpoints
-
   private exchangeCode(res: ServerResponse, form: URLSearchParams): void {
     this.stats.codeExchanges++
-    const [code, verifier, redirectUri, clientId] = ['code', 'code_verifier', 'redirect_uri', 'client_id'].map((name) => form.get(name))
+    const [code, verifier, redirectUri, clientId] = ['code', 'code_verifier', 'redirect_uri', 'client_id'].map(name => form.get(name))
     if (!code || !verifier || !redirectUri || !clientId) {
       oauthError(res, 400, 'invalid_request', 'code, code_verifier, redirect_uri and client_id are required')
       return
@@ -540,8 +554,10 @@ class EmulatorServer implements Emulator {
     }
 
     const grant = this.codes.get(code)
-    const problem = this.codeProblem(grant, clientId, redirectUri, verifier)
-    if (problem || !grant) {
+    // RFC 6749 4.1.2: a replayed code revokes the tokens it already issued
+    if (grant?.used && grant.family) this.tokens.revokeFamily(grant.family)
+    const problem = grant ? this.codeProblem(grant, clientId, redirectUri, verifier) : 'unknown authorization code'
+    if (problem !== undefined || !grant) {
       oauthError(res, 400, 'invalid_grant', problem ?? 'unknown authorization code')
       return
     }
@@ -554,7 +570,7 @@ class EmulatorServer implements Emulator {
   private findRoute(method: string, path: string): undefined | {params: string[]; route: Route} {
     for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(path) : null
-      if (match) return {params: match.slice(1).map((param) => decodeURIComponent(param)), route}
+      if (match) return {params: match.slice(1).map(param => decodeURIComponent(param)), route}
     }
 
     return undefined
@@ -571,49 +587,51 @@ class EmulatorServer implements Emulator {
 
   private handleControl(method: string, url: URL, body: string, res: ServerResponse): void {
     switch (`${method} ${url.pathname}`) {
-      case 'GET /__emulator/requests': {
-        sendJson(res, 200, {requests: this.requests})
+    case 'GET /__emulator/requests': {
+      sendJson(res, 200, {requests: this.requests})
+      return
+    }
+
+    case 'GET /__emulator/state': {
+      sendJson(res, 200, {
+        issuer: this.issuer, knobs: this.knobs, requests: this.requests.length, stats: this.stats, url: this.url,
+      })
+      return
+    }
+
+    case 'POST /__emulator/knobs': {
+      const patch = parseJsonObject(body)
+      const unknown = patch ? Object.keys(patch).filter(key => !Object.hasOwn(defaultKnobs(), key) && key !== 'callbackIss') : []
+      if (!patch || unknown.length > 0) {
+        sendError(res, 400, patch ? `Unknown knobs: ${unknown.join(', ')}` : 'Send a JSON object')
         return
       }
 
-      case 'GET /__emulator/state': {
-        sendJson(res, 200, {issuer: this.issuer, knobs: this.knobs, requests: this.requests.length, stats: this.stats, url: this.url})
-        return
-      }
+      Object.assign(this.knobs, patch)
+      sendJson(res, 200, {knobs: this.knobs})
+      return
+    }
 
-      case 'POST /__emulator/knobs': {
-        const patch = parseJsonObject(body)
-        const unknown = patch ? Object.keys(patch).filter((key) => !Object.hasOwn(defaultKnobs(), key) && key !== 'callbackIss') : []
-        if (!patch || unknown.length > 0) {
-          sendError(res, 400, patch ? `Unknown knobs: ${unknown.join(', ')}` : 'Send a JSON object')
-          return
-        }
+    case 'POST /__emulator/pat': {
+      sendJson(res, 200, {token: this.issuePat()})
+      return
+    }
 
-        Object.assign(this.knobs, patch)
-        sendJson(res, 200, {knobs: this.knobs})
-        return
-      }
+    case 'POST /__emulator/reset': {
+      this.reset()
+      sendJson(res, 200, {status: 'reset'})
+      return
+    }
 
-      case 'POST /__emulator/pat': {
-        sendJson(res, 200, {token: this.issuePat()})
-        return
-      }
+    case 'POST /__emulator/tokens': {
+      const ttl = parseJsonObject(body || '{}')?.ttl
+      sendJson(res, 200, this.issueTokens({ttl: typeof ttl === 'number' ? ttl : undefined}))
+      return
+    }
 
-      case 'POST /__emulator/reset': {
-        this.reset()
-        sendJson(res, 200, {status: 'reset'})
-        return
-      }
-
-      case 'POST /__emulator/tokens': {
-        const ttl = parseJsonObject(body || '{}')?.ttl
-        sendJson(res, 200, this.issueTokens({ttl: typeof ttl === 'number' ? ttl : undefined}))
-        return
-      }
-
-      default: {
-        sendError(res, 404, 'Unknown control endpoint')
-      }
+    default: {
+      sendError(res, 404, 'Unknown control endpoint')
+    }
     }
   }
 
@@ -635,8 +653,6 @@ class EmulatorServer implements Emulator {
     if (this.authorized(req, res)) sendJson(res, 200, {organizations: this.knobs.organizations})
   }
 
-  // ------------------------------------------------------------ bearer-protected API
-
   private record(method: string, url: URL, req: IncomingMessage, body: string): void {
     this.requests.push({
       at: Date.now(),
@@ -645,7 +661,7 @@ class EmulatorServer implements Emulator {
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      })
+    })
   }
 
   private refreshGrant(res: ServerResponse, form: URLSearchParams): void {
@@ -663,7 +679,7 @@ class EmulatorServer implements Emulator {
     }
 
     const record = this.tokens.get(token)
-    if (!record || record.kind !== 'refresh' || !record.family || record.revoked) {
+    if (record?.kind !== 'refresh' || !record.family || record.revoked) {
       oauthError(res, 400, 'invalid_grant', 'refresh token is unknown or revoked')
       return
     }
@@ -708,8 +724,6 @@ class EmulatorServer implements Emulator {
   private signOutPage({res}: Context): void {
     sendHtml(res, 200, page('Signed out', '<p>You are signed out of Pipecat Cloud (emulator).</p>'))
   }
-
-  // ------------------------------------------------------------ earlier generation: token flow with a code
 
   private startTokenFlow({res, url}: Context): void {
     const id = randomUUID()
@@ -767,8 +781,11 @@ class EmulatorServer implements Emulator {
   private tokenFlowPage({params, res}: Context): void {
     const [id] = params
     const flow = this.flows.get(id)
-    if (flow) {sendHtml(res, 200, tokenFlowPage(id, flow))}
-    else {sendHtml(res, 404, page('Sign-in request not found', '<p>This sign-in link is unknown or has expired.</p>'))}
+    if (flow) {
+      sendHtml(res, 200, tokenFlowPage(id, flow))
+    } else {
+      sendHtml(res, 404, page('Sign-in request not found', '<p>This sign-in link is unknown or has expired.</p>'))
+    }
   }
 
   private async tokenFlowStatus({res, url}: Context): Promise<void> {
@@ -785,7 +802,7 @@ class EmulatorServer implements Emulator {
       return
     }
 
-    if (!sameSecret(secret, flow.waitSecret)) {
+    if (!isSameSecret(secret, flow.waitSecret)) {
       sendError(res, 403, 'Forbidden')
       return
     }
@@ -799,15 +816,13 @@ class EmulatorServer implements Emulator {
   private users({req, res}: Context): void {
     if (!this.authorized(req, res)) return
     const {emails, userId} = this.knobs.user
-    const user = emails.length > 0 ? {emails: emails.map((emailAddress) => ({emailAddress})), userId} : {userId}
+    const user = emails.length > 0 ? {emails: emails.map(emailAddress => ({emailAddress})), userId} : {userId}
     sendJson(res, 200, {user})
   }
 
-  // ------------------------------------------------------------ dashboard
-
   /** Resolves after `ms`, or earlier when the flow is decided or the emulator closes. */
   private async waitForDecision(flow: TokenFlow, ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const done = () => {
         clearTimeout(timer)
         flow.waiters.delete(done)
@@ -840,7 +855,7 @@ function userCode(): string {
   return `${part(letters)}-${part('0123456789')}`
 }
 
-function sameSecret(given: string, expected: string): boolean {
+function isSameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given)
   const b = Buffer.from(expected)
   return a.length === b.length && timingSafeEqual(a, b)
@@ -860,9 +875,9 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
+  const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
     size += chunk.length
     if (size > MAX_BODY_BYTES) throw new BodyTooLargeError()
     chunks.push(chunk)
@@ -871,13 +886,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, headers: OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, {'content-length': Buffer.byteLength(body), 'content-type': contentType, ...headers})
+function send(res: ServerResponse, status: number, body: string, headers: OutgoingHttpHeaders): void {
+  res.writeHead(status, {'content-length': Buffer.byteLength(body), ...headers})
   res.end(body)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
-  send(res, status, 'application/json', JSON.stringify(body), headers)
+  send(res, status, JSON.stringify(body), {'content-type': 'application/json', ...headers})
 }
 
 function sendError(res: ServerResponse, status: number, error: string): void {
@@ -889,7 +904,7 @@ function oauthError(res: ServerResponse, status: number, error: string, descript
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
-  send(res, status, 'text/html; charset=utf-8', html, {'cache-control': 'no-store'})
+  send(res, status, html, {'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8'})
 }
 
 function redirect(res: ServerResponse, location: string): void {
@@ -902,39 +917,49 @@ function injectFailure(res: ServerResponse, failure: Failure): void {
   const headers: OutgoingHttpHeaders = failure.retryAfter === undefined ? {} : {'retry-after': String(failure.retryAfter)}
   const status = failure.status ?? (kind === 'status' ? 500 : 200)
   switch (kind) {
-    case 'bad-json': {
-      send(res, status, 'application/json', '{not json', headers)
-      break
-    }
+  case 'bad-json': {
+    send(res, status, '{not json', {...headers, 'content-type': 'application/json'})
+    break
+  }
 
-    case 'hang': {
-      break // never answer; close() destroys the socket
-    }
+  case 'hang': {
+    break // never answer; close() destroys the socket
+  }
 
-    case 'html': {
-      sendHtml(res, status, cloudflarePage(status))
-      break
-    }
+  case 'html': {
+    sendHtml(res, status, cloudflarePage(status))
+    break
+  }
 
-    case 'reset':
-    case 'truncated': {
-      const body = Buffer.from(JSON.stringify({detail: 'x'.repeat(200), error: 'this body is cut short'}))
-      res.writeHead(status, {...headers, 'content-length': body.length, 'content-type': 'application/json'})
-      // truncated: half the promised bytes then a clean end; reset: fewer bytes then a TCP reset
-      const cut = kind === 'truncated' ? body.length / 2 : body.length / 4
-      res.write(body.subarray(0, Math.floor(cut)), () => (kind === 'truncated' ? res.socket?.end() : res.socket?.resetAndDestroy()))
-      break
-    }
+  case 'reset':
+  case 'truncated': {
+    const body = Buffer.from(JSON.stringify({detail: 'x'.repeat(200), error: 'this body is cut short'}))
+    res.writeHead(status, {...headers, 'content-length': body.length, 'content-type': 'application/json'})
+    // truncated: half the promised bytes then a clean end; reset: fewer bytes then a TCP reset
+    const cut = kind === 'truncated' ? body.length / 2 : body.length / 4
+    res.write(body.subarray(0, Math.floor(cut)), () => {
+      if (kind === 'truncated') {
+        res.socket?.end()
+        return
+      }
 
-    case 'status': {
-      sendJson(res, status, {code: String(status), error: `Injected failure (${status})`}, headers)
-      break
-    }
+      // resetting right here still ends with a FIN; a moment later the kernel sends a real RST (ECONNRESET)
+      setTimeout(() => {
+        res.socket?.resetAndDestroy()
+      }, 10)
+    })
+    break
+  }
 
-    case 'wrong-shape': {
-      sendJson(res, status, {unexpected: true}, headers)
-      break
-    }
+  case 'status': {
+    sendJson(res, status, {code: String(status), error: `Injected failure (${status})`}, headers)
+    break
+  }
+
+  case 'wrong-shape': {
+    sendJson(res, status, {unexpected: true}, headers)
+    break
+  }
   }
 }
 
@@ -963,9 +988,9 @@ function decisionButtons(): string {
 }
 
 function signInPage(request: AuthorizeRequest, query: URLSearchParams, account: string): string {
-  const hidden = AUTHORIZE_FIELDS.filter((name) => query.has(name))
-    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? '')}">`)
-    .join('\n')
+  const hidden = AUTHORIZE_FIELDS.filter(name => query.has(name))
+  .map(name => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? '')}">`)
+  .join('\n')
   return page(
     'Sign in to Pipecat Cloud (emulator)',
     `<p>The application <code>${escapeHtml(request.clientId)}</code> asks to sign in as <b>${escapeHtml(account)}</b>.</p>

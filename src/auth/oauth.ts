@@ -3,11 +3,16 @@
  * service's auth config: discovery (with its safety checks), the authorization
  * URL, the code exchange and the refresh grant.
  */
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import type {AuthConfig} from '../api/pipecat.js'
 
-import {checkedUrl, type HttpClient, HttpStatusError} from '../api/http.js'
+import {
+  checkedUrl,
+  type HttpClient,
+  HttpStatusError,
+  serviceDetail,
+} from '../api/http.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
 
 export type Provider = AuthConfig & {
@@ -24,6 +29,8 @@ export type TokenSet = {
 
 /** The access token lifetime to assume when the provider does not say (seconds). */
 const DEFAULT_EXPIRES_IN = 86_400
+/** The longest access token lifetime believed (seconds). */
+const MAX_EXPIRES_IN = 366 * 86_400
 
 export async function discover(http: HttpClient, config: AuthConfig, signal?: AbortSignal): Promise<Provider> {
   const issuer = checkedUrl(config.issuer, 'OAuth issuer').href.replace(/\/$/v, '')
@@ -86,6 +93,67 @@ export function authorizationRequest(provider: Provider, redirectUri: string): A
   return {state, url: url.href, verifier}
 }
 
+/** What came back to the redirect URI: from the loopback callback, or pasted by the user. */
+export type AuthorizationResponse = {
+  code?: string;
+  error?: string;
+  errorDescription?: string;
+  iss?: string;
+  state?: string;
+}
+
+export function authorizationResponse(params: URLSearchParams): AuthorizationResponse {
+  const get = (name: string) => params.get(name) ?? undefined
+  return {
+    code: get('code'), error: get('error'), errorDescription: get('error_description'), iss: get('iss'), state: get('state'),
+  }
+}
+
+const restartAdvice = 'Nothing was saved. Start the sign-in again.'
+
+/**
+ * The authorization code, once the answer is known to belong to this sign-in:
+ * the state matches (CSRF), and `iss`, when present, is our issuer (RFC 9207
+ * mix-up defence). Otherwise, and for an `error` answer, LoginError.
+ */
+export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; state: string}): string {
+  if (response.state === undefined || !isSameSecret(response.state, expected.state)) {
+    throw new LoginError('The sign-in answer does not belong to this sign-in: its state does not match.', {
+      suggestion: 'Nothing was saved. Start the sign-in again, and finish it in the browser tab it opens.',
+    })
+  }
+
+  if (response.iss !== undefined && response.iss !== expected.issuer) {
+    throw new LoginError(`The sign-in answer came from another issuer (${printable(response.iss)}, expected ${expected.issuer}).`, {
+      suggestion: 'Nothing was saved. Something may be interfering with the sign-in; start it again.',
+    })
+  }
+
+  if (response.error !== undefined) {
+    if (response.error === 'access_denied') {
+      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Nothing was saved. Start the sign-in again and approve it.'})
+    }
+
+    const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''
+    throw new LoginError(`The sign-in provider reported an error (${printable(response.error)})${description}.`, {suggestion: restartAdvice})
+  }
+
+  if (!response.code) throw new LoginError('The sign-in answer carries no authorization code.', {suggestion: restartAdvice})
+  return response.code
+}
+
+/** Text from the query string, safe for a terminal: no control characters, bounded. */
+export function printable(text: string, max = 200): string {
+  const clean = text.replaceAll(/[\p{Cc}\p{Cf}\s]+/gv, ' ').trim()
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean
+}
+
+function isSameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
 export async function exchangeCode(
   http: HttpClient,
   provider: Provider,
@@ -101,9 +169,12 @@ export async function exchangeCode(
       redirect_uri: grant.redirectUri,
     }, signal)
   } catch (error) {
-    if (error instanceof HttpStatusError && error.status < 500) {
-      throw new LoginError(`The sign-in provider did not accept the authorization code (HTTP ${error.status}).`, {
-        suggestion: 'Nothing was saved. Start the sign-in again.',
+    // 400/401 reject the code (RFC 6749 5.2); anything else (429, a proxy's 403 page) is the failure itself, naming the host.
+    if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
+      // The provider's own words, minus anything secret it might echo.
+      const detail = serviceDetail(error.body)?.replaceAll(grant.code, '****').replaceAll(grant.verifier, '****')
+      throw new LoginError(`The sign-in provider did not accept the authorization code (HTTP ${error.status}${detail ? `: ${detail}` : ''}).`, {
+        suggestion: restartAdvice,
       })
     }
 
@@ -117,7 +188,8 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
     const tokens = await tokenRequest(http, provider, {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken})
     return {...tokens, refreshToken: tokens.refreshToken ?? refreshToken}
   } catch (error) {
-    if (error instanceof HttpStatusError && error.status >= 400 && error.status < 500) {
+    // 400/401 (invalid_grant, invalid_client) end the session; a 429 or a proxy's 403 page does not.
+    if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
       throw new NotLoggedInError('Your session has expired and could not be renewed.')
     }
 
@@ -137,7 +209,8 @@ async function tokenRequest(http: HttpClient, provider: Provider, form: Record<s
     })
   }
 
-  const lifetime = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : DEFAULT_EXPIRES_IN
+  // A lifetime past any date (1e300) would make an expiry no date can show; a year is more than any provider gives.
+  const lifetime = typeof expiresIn === 'number' && expiresIn > 0 ? Math.min(expiresIn, MAX_EXPIRES_IN) : DEFAULT_EXPIRES_IN
   return {
     accessToken,
     expiresAt: (Date.now() / 1000) + lifetime,

@@ -1,0 +1,207 @@
+/**
+ * The loopback callback: a tiny HTTP server on 127.0.0.1, on the first free
+ * port of 8400-8404 (the redirect URIs registered with the provider), that
+ * receives the browser's redirect at GET /oauth_callback and shows a
+ * self-contained page saying whether sign-in worked.
+ */
+import type {AddressInfo} from 'node:net'
+
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
+
+import {LoginError} from '../errors.js'
+
+export const CALLBACK_PORTS = [8400, 8401, 8402, 8403, 8404] as const
+export const CALLBACK_PATH = '/oauth_callback'
+
+/** What the browser page says. */
+export type CallbackPage = {
+  /** One sentence; escaped when rendered. */
+  detail: string;
+  ok: boolean;
+}
+
+/** One redirect that reached the callback; `respond` answers the waiting browser. */
+export type CallbackRequest = {
+  params: URLSearchParams;
+  respond(page: CallbackPage): void;
+}
+
+export type LoopbackCallback = {
+  /** Stops listening; a browser still waiting gets its page first (briefly). Safe to call twice. */
+  close(): Promise<void>;
+  /** The first redirect carrying `code` or `error`; rejects with the signal's reason on abort. */
+  next(signal?: AbortSignal): Promise<CallbackRequest>;
+  port: number;
+  redirectUri: string;
+}
+
+/** How long close() lets a page that is being sent finish. */
+const CLOSE_GRACE_MS = 1000
+
+export async function loopbackCallback(ports: readonly number[] = CALLBACK_PORTS): Promise<LoopbackCallback> {
+  let isDelivered = false
+  let deliver: ((request: CallbackRequest) => void) | undefined
+  const queued: CallbackRequest[] = []
+  const pending = new Set<ServerResponse>()
+
+  const server = createServer((req, res) => {
+    const request = routeCallback(req, res, pending, isDelivered)
+    if (!request) return
+    isDelivered = true
+    if (deliver) deliver(request)
+    else queued.push(request)
+  })
+
+  const port = await listenOnFirstFree(server, ports)
+  let closing: Promise<void> | undefined
+  return {
+    async close() {
+      closing ??= closeServer(server, pending)
+      return closing
+    },
+    async next(signal) {
+      const first = queued.shift()
+      if (first) return first
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason as Error)
+          return
+        }
+
+        const onAbort = () => {
+          reject(signal?.reason as Error)
+        }
+
+        signal?.addEventListener('abort', onAbort, {once: true})
+        deliver = request => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(request)
+        }
+      })
+    },
+    port,
+    redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+  }
+}
+
+/** Answers everything but the first sign-in redirect at once; returns that one for the login to decide on. */
+function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<ServerResponse>, isDelivered: boolean): CallbackRequest | undefined {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  if (url.pathname !== CALLBACK_PATH) {
+    sendPage(res, {detail: 'There is nothing here.', status: 404, title: 'Not found'})
+    return undefined
+  }
+
+  if (req.method !== 'GET') {
+    sendPage(res, {
+      detail: 'Only GET is accepted here.', headers: {allow: 'GET'}, status: 405, title: 'Method not allowed',
+    })
+    return undefined
+  }
+
+  const {searchParams: params} = url
+  if (!params.has('code') && !params.has('error')) {
+    sendPage(res, {detail: 'This address expects the redirect from the Pipecat Cloud sign-in page.', status: 400, title: 'Not a sign-in answer'})
+    return undefined
+  }
+
+  if (isDelivered) {
+    sendPage(res, {detail: 'This sign-in has already received an answer. Return to your terminal.', status: 409, title: 'Already answered'})
+    return undefined
+  }
+
+  pending.add(res)
+  res.on('close', () => {
+    pending.delete(res)
+  })
+  let isAnswered = false
+  return {
+    params,
+    respond({detail, ok}) {
+      if (isAnswered) return
+      isAnswered = true
+      sendPage(res, ok ? {detail, status: 200, title: 'Signed in to Pipecat Cloud'} : {detail, status: 400, title: 'Sign-in failed'})
+    },
+  }
+}
+
+async function listenOnFirstFree(server: Server, ports: readonly number[]): Promise<number> {
+  for (const port of ports) {
+    // eslint-disable-next-line no-await-in-loop -- one port after another, in order
+    const error = await new Promise<NodeJS.ErrnoException | undefined>(resolve => {
+      const onError = (failure: NodeJS.ErrnoException) => {
+        resolve(failure)
+      }
+
+      server.once('error', onError)
+      server.listen({host: '127.0.0.1', port}, () => {
+        server.off('error', onError)
+        resolve(undefined)
+      })
+    })
+    if (!error) return (server.address() as AddressInfo).port
+    if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') {
+      throw new LoginError(`Could not listen for the sign-in answer on 127.0.0.1:${port}: ${error.message}`, {cause: error})
+    }
+  }
+
+  throw new LoginError(`Could not listen for the sign-in answer: ports ${listPorts(ports)} on 127.0.0.1 are all in use.`, {
+    suggestion: 'Another sign-in may still be running; finish or stop it (or whatever else uses those ports), then try again.',
+  })
+}
+
+function listPorts(ports: readonly number[]): string {
+  return ports.length > 1 ? `${ports.slice(0, -1).join(', ')} and ${ports.at(-1)}` : String(ports[0])
+}
+
+async function closeServer(server: Server, pending: Set<ServerResponse>): Promise<void> {
+  for (const res of pending) sendPage(res, {detail: 'The sign-in was stopped in the terminal. Nothing was saved.', status: 400, title: 'Sign-in stopped'})
+  const closed = new Promise<void>(resolve => {
+    server.close(() => {
+      resolve()
+    })
+  })
+  server.closeIdleConnections()
+  // Pages already sent are finishing; a browser holding a connection open does not keep us waiting.
+  const grace = setTimeout(() => {
+    server.closeAllConnections()
+  }, CLOSE_GRACE_MS)
+  await closed
+  clearTimeout(grace)
+}
+
+/** Self-contained HTML: no scripts, no external resources, everything echoed escaped. */
+function sendPage(res: ServerResponse, {detail, headers = {}, status, title}: {detail: string; headers?: Record<string, string>; status: number; title: string}): void {
+  if (res.headersSent) return
+  const isSuccess = status === 200
+  const hint = isSuccess ? 'You can close this tab and return to your terminal.' : 'Return to your terminal for details.'
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#111}
+h1{font-size:1.5rem;color:${isSuccess ? '#0a6b2e' : '#a1141b'}}</style></head>
+<body><main><h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(detail)}</p>
+<p>${hint}</p></main></body></html>
+`
+  res.writeHead(status, {
+    'cache-control': 'no-store',
+    connection: 'close',
+    'content-length': Buffer.byteLength(body),
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'content-type': 'text/html; charset=utf-8',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  })
+  res.end(body)
+}
+
+export function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
+}

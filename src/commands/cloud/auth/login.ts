@@ -1,0 +1,79 @@
+import {Flags, ux} from '@oclif/core'
+
+import type {LoginResult} from '../../../auth/login.js'
+
+import {BaseCommand} from '../../../base-command.js'
+
+export default class Login extends BaseCommand<typeof Login> {
+  static description = [
+    [
+      'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
+      'The address is always printed first, so it can be opened by hand; where no browser can be opened (no display,',
+      'an SSH session, BROWSER=none), or with --headless, it is only printed.',
+    ],
+    [
+      'When the browser runs on another machine (SSH, containers, codespaces), its redirect to 127.0.0.1 cannot reach',
+      "this one: paste the address the browser ends on into this command's input instead (on a terminal it asks for it).",
+      'Services without OAuth use the earlier sign-in with a code: check that the page shows the code printed here.',
+    ],
+    [
+      'For CI and scripts, --with-token reads a personal access token (pcc_pat_...) from stdin; tokens are never accepted',
+      'as arguments. Signing in again replaces the stored credentials and ends the previous session.',
+    ],
+  ]
+  .map(paragraph => paragraph.join(' '))
+  .join('\n\n')
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    {command: '<%= config.bin %> <%= command.id %> --headless', description: 'Print the sign-in address instead of opening a browser.'},
+    {command: '<%= config.bin %> <%= command.id %> --with-token < token.txt', description: 'Sign in with a personal access token.'},
+    {command: '<%= config.bin %> <%= command.id %> --headless --json', description: 'For agents: the address on stderr, the result as JSON.'},
+  ]
+
+  static flags = {
+    headless: Flags.boolean({
+      aliases: ['no-browser'],
+      char: 'h',
+      default: false,
+      description: 'Do not open a browser: print the sign-in address (and code) as plain lines and wait. Also --no-browser.',
+    }),
+    timeout: Flags.integer({
+      default: 300, description: 'How long to wait for the sign-in, in seconds.', max: 86_400, min: 1,
+    }),
+    'with-token': Flags.boolean({
+      default: false,
+      description: 'Read a personal access token (pcc_pat_...) from stdin and store it, without a browser.',
+    }),
+  }
+
+  static summary = 'Sign in to Pipecat Cloud and store the credentials.'
+
+  async run(): Promise<LoginResult> {
+    const [{login, renderLogin}, {settings, store}, api] = await Promise.all([import('../../../auth/login.js'), this.loadConfig(), this.api()])
+    const result = await login({
+      api,
+      headless: this.flags.headless,
+      output: {
+        // The address must reach an agent that asked for --json, too.
+        notice(line) {
+          ux.stderr(line)
+        },
+        progress: line => {
+          this.logToStderr(line)
+        },
+      },
+      settings,
+      stdin: process.stdin,
+      store,
+      timeoutSeconds: this.flags.timeout,
+      withToken: this.flags['with-token'],
+    })
+    for (const line of renderLogin(result)) this.log(line)
+    if (result.environmentTokenOverrides) {
+      this.warnUser('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
+    }
+
+    return result
+  }
+}

@@ -1,0 +1,442 @@
+import {expect} from 'chai'
+import {
+  chmod,
+  mkdir,
+  readFile,
+  writeFile,
+} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {authorizeRedirect, playBrowser} from '../emulator/browser.js'
+import {type Emulator} from '../emulator/server.js'
+import {runCli, tempConfig} from '../helpers/cli.js'
+import {pythonLoad} from '../helpers/python.js'
+import {
+  emulator,
+  exists,
+  expectNoSecrets,
+  finished,
+  loginEnv,
+  occupyPorts,
+  portsAreFree,
+  printed,
+  printedUrl,
+  requested,
+  startLogin,
+  stopLeftovers,
+  storedConfig,
+  type TempConfig,
+} from './helpers.js'
+
+describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
+  let emu: Emulator
+  let config: TempConfig
+
+  before(async () => {
+    emu = await emulator()
+  })
+
+  after(async () => {
+    await emu.close()
+  })
+
+  beforeEach(async () => {
+    emu.reset()
+    config = await tempConfig()
+  })
+
+  afterEach(async () => {
+    await stopLeftovers()
+    await config.cleanup()
+  })
+
+  it('signs in through the browser and stores token, refresh token, expiry and organization (0600, loads in tomllib)', async () => {
+    const run = startLogin(emu, config)
+    const url = new URL(await printedUrl(run))
+    // The authorization request carries exactly the protocol's parameters, no prompt.
+    expect(names(url.searchParams)).to.deep.equal([
+      'client_id', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'response_type', 'scope', 'state',
+    ])
+    expect(url.searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:8400/oauth_callback')
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256')
+    expect(url.searchParams.get('state')!.length).to.be.greaterThanOrEqual(32)
+
+    const page = await playBrowser(url.href)
+    expect(page.status).to.equal(200)
+    expect(page.body).to.contain('Signed in to Pipecat Cloud')
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${config.file}\n`)
+    // The address is on its own line, before anything else happens.
+    expect(result.stderr.split('\n', 2)[1]).to.equal(url.href)
+    expectNoSecrets(result)
+
+    const stored = await storedConfig(config.file)
+    expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'user-namespace'])
+    expect(stored.org).to.equal('user-namespace')
+    expect(stored['user-namespace']).to.deep.equal({})
+    expect(emu.isValid(stored.token as string)).to.equal(true)
+    expect(stored.refresh_token).to.match(/^emu_rt_/v)
+    expect(stored.token_expires_at).to.be.closeTo((Date.now() / 1000) + 3600, 30)
+    // The official CLI's own TOML library reads the same data.
+    expect(await pythonLoad(config.file, 'toml')).to.deep.equal(stored)
+
+    // The code exchange (PKCE checked by the emulator), then both account lookups with the new token.
+    expect(emu.stats.codeExchanges).to.equal(1)
+    expect(requested(emu)).to.include.members(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token', 'GET /v1/organizations', 'GET /v1/users'])
+    const exchange = new URLSearchParams(emu.requests.find(request => request.path === '/oauth/token')!.body)
+    expect(names(exchange)).to.deep.equal(['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri'])
+    const lookups = emu.requests.filter(request => request.path.startsWith('/v1/'))
+    const bearer = `Bearer ${String(stored.token)}`
+    expect(lookups.map(request => request.headers.authorization)).to.deep.equal([bearer, bearer])
+    expect(await portsAreFree()).to.equal(true)
+  })
+
+  it('keeps the stored organization when the account still belongs to it, and every other table and key', async () => {
+    config = await tempConfig(`org = "acme"
+
+[acme]
+default_public_key = "pk_acme"
+default_public_key_name = "Acme Key"
+
+[another-user-org]
+default_public_key = "pk_other"
+default_public_key_name = "Test Key"
+custom_setting = "kept"
+`)
+    const run = startLogin(emu, config)
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.contain('Organization: Acme Inc (acme)')
+    const stored = await storedConfig(config.file)
+    expect(stored.org).to.equal('acme')
+    expect(stored.acme).to.deep.equal({default_public_key: 'pk_acme', default_public_key_name: 'Acme Key'})
+    expect(stored['another-user-org']).to.deep.equal({custom_setting: 'kept', default_public_key: 'pk_other', default_public_key_name: 'Test Key'})
+    expect(stored).not.to.have.property('user-namespace')
+  })
+
+  it('takes the first organization when the stored one is no longer the account\'s, and makes a table for it', async () => {
+    config = await tempConfig('org = "left-company"\n\n[left-company]\ndefault_public_key = "pk_old"\n')
+    const run = startLogin(emu, config)
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    const stored = await storedConfig(config.file)
+    expect(stored.org).to.equal('user-namespace')
+    expect(stored['user-namespace']).to.deep.equal({})
+    expect(stored['left-company']).to.deep.equal({default_public_key: 'pk_old'})
+  })
+
+  it('signing in again replaces the credentials and revokes the previous refresh token', async () => {
+    const old = emu.issueTokens()
+    config = await tempConfig(`token = "${old.access_token}"
+org = "user-namespace"
+refresh_token = "${old.refresh_token}"
+token_expires_at = ${(Date.now() / 1000) + 3600}
+
+[user-namespace]
+`)
+    const run = startLogin(emu, config)
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    expectNoSecrets(result, old.access_token, old.refresh_token)
+    const stored = await storedConfig(config.file)
+    expect(stored.token).not.to.equal(old.access_token)
+    expect(stored.refresh_token).not.to.equal(old.refresh_token)
+    expect(emu.stats.revocations).to.equal(1)
+    const logout = emu.requests.find(request => request.path === '/auth/logout')!
+    expect(JSON.parse(logout.body)).to.deep.equal({refresh_token: old.refresh_token})
+    // The old session is over; the new one works. The revocation came after the new credentials were saved.
+    expect(emu.isValid(old.access_token)).to.equal(false)
+    expect(emu.isValid(stored.token as string)).to.equal(true)
+    expect(requested(emu).indexOf('POST /auth/logout')).to.equal(requested(emu).length - 1)
+  })
+
+  it('a failed email lookup does not undo a good sign-in', async () => {
+    emu.knobs.failures['/v1/users'] = {status: 404}
+    const run = startLogin(emu, config)
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.contain('Logged in as an account whose email could not be looked up\nOrganization: Demo User (user-namespace)')
+    expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
+  })
+
+  it('--json prints one JSON document on stdout; the address still reaches stderr', async () => {
+    const run = startLogin(emu, config, ['--headless', '--json'])
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    const data = JSON.parse(result.stdout) as Record<string, unknown>
+    expect(data).to.deep.include({
+      authMethod: 'oauth',
+      configPath: config.file,
+      email: 'dev@example.com',
+      environmentTokenOverrides: false,
+      organization: {name: 'user-namespace', verboseName: 'Demo User'},
+      userId: 'user_emulator_01',
+    })
+    expect(Date.parse(data.tokenExpiresAt as string)).to.be.greaterThan(Date.now())
+    expect(result.stderr).to.match(/oauth\/authorize/v)
+    expect(result.stderr).not.to.contain('Waiting')
+    expectNoSecrets(result)
+  })
+
+  it('with PIPECAT_TOKEN set, still stores the new credentials and warns that the variable overrides them', async () => {
+    const run = startLogin(emu, config, ['--headless'], {PIPECAT_TOKEN: 'pcc_pat_from_the_environment'})
+    await playBrowser(await printedUrl(run))
+    const result = await finished(run)
+
+    expect(result.code).to.equal(0)
+    expect(result.stderr).to.match(/Warning: PIPECAT_TOKEN is set/v)
+    expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
+  })
+
+  it('-h and --no-browser mean headless: no browser is tried', async () => {
+    for (const flag of ['-h', '--no-browser']) {
+      emu.reset()
+      const run = startLogin(emu, config, [flag])
+      await playBrowser(await printedUrl(run))
+      const result = await finished(run)
+      expect(result.code, flag).to.equal(0)
+      expect(result.stderr, flag).not.to.match(/Not opening|Opening the address|Could not open/v)
+      expect(result.stdout, flag).to.contain('Logged in as dev@example.com')
+    }
+  })
+
+  it('without --headless, says why no browser can be opened and carries on', async () => {
+    const run = startLogin(emu, config, [], {
+      BROWSER: undefined, DISPLAY: undefined, SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22', WAYLAND_DISPLAY: undefined,
+    })
+    const url = await printedUrl(run)
+    await printed(run, /Not opening a browser: this is an SSH session/v)
+    await playBrowser(url)
+    const result = await finished(run)
+    expect(result.code).to.equal(0)
+    // The address came before the attempt.
+    expect(result.stderr.indexOf(url)).to.be.lessThan(result.stderr.indexOf('Not opening a browser'))
+  })
+
+  describe('opening the browser with `open`', () => {
+    let xdg: string
+
+    beforeEach(async () => {
+      xdg = path.join(config.dir, 'xdg')
+      await mkdir(xdg)
+    })
+
+    // No desktop, no registered handler: xdg-open falls back to $BROWSER, a stand-in that records what it was asked to open.
+    const desktop = (browser: string) => ({
+      BROWSER: browser, DISPLAY: ':0', SSH_CLIENT: undefined, SSH_CONNECTION: undefined, SSH_TTY: undefined,
+      XDG_CONFIG_DIRS: xdg, XDG_CONFIG_HOME: xdg, XDG_CURRENT_DESKTOP: undefined, XDG_DATA_DIRS: xdg, XDG_DATA_HOME: xdg,
+    })
+
+    it('opens the printed address in the browser', async () => {
+      const opened = path.join(config.dir, 'opened.txt')
+      const browser = path.join(config.dir, 'browser.sh')
+      await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
+      await chmod(browser, 0o755)
+      const run = startLogin(emu, config, [], desktop(browser))
+      const url = await printedUrl(run)
+      let target = ''
+      for (let tries = 0; !target && tries < 100; tries++) {
+        target = await readFile(opened, 'utf8').catch(() => '')
+        if (!target) await new Promise(resolve => {
+          setTimeout(resolve, 50)
+        })
+      }
+
+      expect(target).to.equal(url)
+      await playBrowser(target)
+      const result = await finished(run)
+      expect(result.code).to.equal(0)
+      expect(result.stderr).to.contain('Opening the address in your browser')
+      expect(result.stderr).not.to.contain('Could not open')
+    })
+
+    it('says so when the opener fails, and carries on as headless', async () => {
+      const missing = path.join(tmpdir(), 'no-such-browser-here')
+      const run = startLogin(emu, config, [], desktop(missing))
+      const url = await printedUrl(run)
+      const failure = /Could not open a browser: the browser opener exited with status \d+\. Open the address above yourself\./v
+      await printed(run, failure)
+      await playBrowser(url)
+      const result = await finished(run)
+      expect(result.code).to.equal(0)
+    })
+  })
+
+  describe('failures: clear message, exit 1, nothing written', () => {
+    async function expectNothingSaved(result: {code: null | number; stderr: string}, message: RegExp): Promise<void> {
+      expect(result.code).to.equal(1)
+      expect(result.stderr).to.match(message)
+      expect(result.stderr).to.match(/^Try this: /mv)
+      expect(result.stderr).not.to.match(/^\s+at /mv)
+      expect(await exists(config.file)).to.equal(false)
+      expect(await portsAreFree()).to.equal(true)
+    }
+
+    it('a redirect whose state does not match is rejected, and the code is never exchanged', async () => {
+      const run = startLogin(emu, config)
+      const redirect = new URL(await authorizeRedirect(await printedUrl(run)))
+      redirect.searchParams.set('state', 'forged-state')
+      const page = await fetch(redirect)
+      expect(page.status).to.equal(400)
+      expect(await page.text()).to.contain('Sign-in failed').and.contain('state does not match')
+      const result = await finished(run)
+
+      await expectNothingSaved(result, /Error: The sign-in answer does not belong to this sign-in: its state does not match\./v)
+      expect(emu.stats.codeExchanges).to.equal(0)
+      expectNoSecrets(result)
+    })
+
+    it('a denial in the browser', async () => {
+      const run = startLogin(emu, config)
+      const page = await playBrowser(await printedUrl(run), {decision: 'deny'})
+      expect(page.body).to.contain('Sign-in failed').and.contain('denied')
+      await expectNothingSaved(await finished(run), /Error: The sign-in was denied in the browser\./v)
+    })
+
+    it('an answer carrying another issuer (RFC 9207 mix-up defence)', async () => {
+      emu.knobs.callbackIss = 'https://evil.example'
+      const run = startLogin(emu, config)
+      await playBrowser(await printedUrl(run))
+      await expectNothingSaved(await finished(run), /Error: The sign-in answer came from another issuer \(https:\/\/evil\.example, expected http:\/\/127/v)
+      expect(emu.stats.codeExchanges).to.equal(0)
+    })
+
+    it('a code exchange the provider refuses; the browser page says so too', async () => {
+      emu.knobs.failures['POST /oauth/token'] = {status: 400}
+      const run = startLogin(emu, config)
+      const page = await playBrowser(await printedUrl(run))
+      expect(page.status).to.equal(400)
+      expect(page.body).to.contain('did not accept the authorization code')
+      await expectNothingSaved(await finished(run), /Error: The sign-in provider did not accept the authorization code \(HTTP 400/v)
+    })
+
+    it('an error answer is shown escaped on the page and without control characters in the terminal', async () => {
+      const run = startLogin(emu, config)
+      const url = new URL(await printedUrl(run))
+      const callback = new URL(url.searchParams.get('redirect_uri')!)
+      callback.searchParams.set('state', url.searchParams.get('state')!)
+      callback.searchParams.set('error', 'server_error')
+      callback.searchParams.set('error_description', '<script>alert(1)</script>\u{1B}[31mred')
+      const page = await fetch(callback)
+      const html = await page.text()
+      expect(html).to.contain('&lt;script&gt;alert(1)&lt;/script&gt;')
+      expect(html).not.to.contain('<script>')
+      expect(page.headers.get('content-security-policy')).to.contain("default-src 'none'")
+      const result = await finished(run)
+      await expectNothingSaved(result, /Error: The sign-in provider reported an error \(server_error\): <script>alert\(1\)<\/script> \[31mred\./v)
+      expect(result.stderr).not.to.contain('\u{1B}')
+    })
+
+    it('the callback server answers only GET /oauth_callback; other paths are 404 and do not end the sign-in', async () => {
+      const run = startLogin(emu, config)
+      const url = await printedUrl(run)
+      const {origin} = new URL(new URL(url).searchParams.get('redirect_uri')!)
+      expect((await fetch(`${origin}/`)).status).to.equal(404)
+      expect((await fetch(`${origin}/favicon.ico`)).status).to.equal(404)
+      expect((await fetch(`${origin}/oauth_callback`, {method: 'POST'})).status).to.equal(405)
+      expect((await fetch(`${origin}/oauth_callback`)).status).to.equal(400)
+      await playBrowser(url)
+      const result = await finished(run)
+      expect(result.code).to.equal(0)
+    })
+
+    it('an account without an organization: the onboarding message, nothing stored', async () => {
+      emu.knobs.organizations = []
+      const run = startLogin(emu, config)
+      await playBrowser(await printedUrl(run))
+      const result = await finished(run)
+      await expectNothingSaved(result, /Error: This Pipecat Cloud account has no organization yet: its onboarding is not finished\./v)
+      expect(result.stderr).to.contain(`Finish setting up your account at ${emu.url}`)
+    })
+
+    for (const [name, discovery, message] of [
+      ['an issuer that is not the expected one', {issuer: 'https://evil.example'}, /its issuer is "https:\/\/evil\.example", expected "http:\/\/127/v],
+      // eslint-disable-next-line unicorn/prefer-https -- plain http is the point of this case
+      ['a plain-http endpoint on another host', {authorization_endpoint: 'http://login.example.com/authorize'}, /authorization_endpoint http:\/\/login\.example\.com\/authorize is not https/v],
+      ['no PKCE with S256', {code_challenge_methods_supported: ['plain']}, /it does not support PKCE with S256/v],
+    ] as const) {
+      it(`discovery: ${name} stops the sign-in before any address is shown`, async () => {
+        emu.knobs.discovery = {...discovery}
+        const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: loginEnv(emu, config)})
+        await expectNothingSaved(result, message)
+        expect(result.stderr).to.match(/The sign-in provider's configuration is unsafe or incomplete/v)
+        expect(result.stderr).not.to.contain('authorize?')
+        expect(requested(emu)).not.to.include('GET /oauth/authorize')
+      })
+    }
+
+    it('all five loopback ports busy: names them', async () => {
+      const release = await occupyPorts([8400, 8401, 8402, 8403, 8404])
+      try {
+        const result = await runCli(['cloud', 'auth', 'login', '--headless'], {env: loginEnv(emu, config)})
+        expect(result.code).to.equal(1)
+        expect(result.stderr).to.contain('Error: Could not listen for the sign-in answer: ports 8400, 8401, 8402, 8403 and 8404 on 127.0.0.1 are all in use.')
+        expect(await exists(config.file)).to.equal(false)
+      } finally {
+        await release()
+      }
+    })
+
+    it('a busy port is skipped: the redirect goes to the first free one', async () => {
+      const release = await occupyPorts([8400, 8401])
+      try {
+        const run = startLogin(emu, config)
+        const url = new URL(await printedUrl(run))
+        expect(url.searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:8402/oauth_callback')
+        await playBrowser(url.href)
+        expect((await finished(run)).code).to.equal(0)
+      } finally {
+        await release()
+      }
+    })
+
+    it('--timeout: gives up after that many seconds', async () => {
+      const started = Date.now()
+      const run = startLogin(emu, config, ['--headless', '--timeout', '2'])
+      await printedUrl(run)
+      const result = await run.result
+      expect(Date.now() - started).to.be.within(1900, 6000)
+      await expectNothingSaved(result, /Error: Timed out after 2 s waiting for the sign-in to complete\./v)
+      expect(result.stderr).to.match(/Run `pipecat cloud auth login` again/v)
+    })
+
+    it('Ctrl-C: closes the callback server, writes nothing, exits 130', async () => {
+      const run = startLogin(emu, config)
+      await printedUrl(run)
+      expect(await portsAreFree()).to.equal(false)
+      run.kill('SIGINT')
+      const result = await run.result
+      expect(result.code).to.equal(130)
+      expect(result.stderr).to.contain('Error: Sign-in interrupted. Nothing was saved.')
+      expect(await exists(config.file)).to.equal(false)
+      expect(await portsAreFree()).to.equal(true)
+    })
+  })
+
+  it('a config file left by an earlier failure is untouched by a failed sign-in', async () => {
+    const original = 'org = "acme"\n\n[acme]\ndefault_public_key = "pk_acme"\n'
+    config = await tempConfig(original)
+    const run = startLogin(emu, config)
+    await playBrowser(await printedUrl(run), {decision: 'deny'})
+    const result = await finished(run)
+    expect(result.code).to.equal(1)
+    expect(await readFile(config.file, 'utf8')).to.equal(original)
+  })
+})
+
+/** The parameter names, sorted. */
+function names(params: URLSearchParams): string[] {
+  return Object.keys(Object.fromEntries(params)).toSorted()
+}

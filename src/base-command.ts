@@ -15,7 +15,7 @@ import type {PipecatApi} from './api/pipecat.js'
 import type {Session} from './auth/session.js'
 
 import {type ConfigSnapshot, ConfigStore, defaultConfigPath} from './config/file.js'
-import {resolveSettings, type Settings} from './config/settings.js'
+import {resolveSettings, type Settings, settingText} from './config/settings.js'
 import {ExitCode, NotLoggedInError, PipecatError} from './errors.js'
 
 export type LoadedConfig = {
@@ -91,6 +91,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The signed-in session; NotLoggedInError when there are no credentials. */
   protected async session(): Promise<Session> {
+    // No token at all: say so before loading the auth modules (the quickest path of `whoami` when signed out).
+    if (!settingText((await this.loadConfig()).settings, 'token')) throw new NotLoggedInError()
     const [{currentCredentials, Session}, {settings, snapshot, store}] = await Promise.all([import('./auth/session.js'), this.loadConfig()])
     const credentials = currentCredentials(settings, snapshot)
     if (!credentials) throw new NotLoggedInError()

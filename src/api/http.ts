@@ -6,7 +6,7 @@
  */
 import type {Got, RequestError} from 'got'
 
-import {NetworkError, ServiceError} from '../errors.js'
+import {NetworkError, ServiceError, type Suggestion} from '../errors.js'
 
 export type RequestOptions = {
   /** Bearer token. */
@@ -35,7 +35,7 @@ export class HttpStatusError extends ServiceError {
     readonly body: unknown,
     readonly retryAfter?: string,
   ) {
-    super(message, {status, suggestion: suggestionFor(status)})
+    super(message, {status, suggestion: suggestionFor(status, body)})
   }
 }
 
@@ -176,9 +176,11 @@ export function serviceDetail(body: unknown): string | undefined {
   return text ? text.replaceAll(/\s+/gv, ' ').slice(0, 200) : undefined
 }
 
-function suggestionFor(status: number): string | undefined {
+/** What to do about a status; every failure the user sees says what to do (401/404 are mostly handled by the callers). */
+function suggestionFor(status: number, body: unknown): Suggestion {
   if (status === 429 || status >= 500) return 'The service is busy or having trouble; try again in a minute.'
-  return undefined
+  if (body === notJson) return 'Something between you and the service (a proxy, firewall or VPN) may be blocking it; check your network and HTTPS_PROXY / NO_PROXY, then try again.'
+  return command => `Check the service settings (\`${command('cloud config')}\` shows them), then try again; if it keeps happening, update the plugin.`
 }
 
 function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {

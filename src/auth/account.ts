@@ -11,7 +11,7 @@ import type {LoadedConfig} from '../base-command.js'
 import {HttpStatusError} from '../api/http.js'
 import {LOGOUT_TIMEOUT_MS, type PipecatApi} from '../api/pipecat.js'
 import {ConfigStore, CREDENTIAL_KEYS} from '../config/file.js'
-import {relativeTime} from '../config/report.js'
+import {expiryOf} from '../config/report.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, NotLoggedInError} from '../errors.js'
 import {
@@ -109,7 +109,7 @@ function expiryText({authMethod: method, tokenExpiry, tokenSource}: WhoamiReport
 
 function expiry({expiresAt}: Credentials, now = Date.now() / 1000): WhoamiReport['tokenExpiry'] {
   if (expiresAt === undefined) return null
-  return {at: new Date(expiresAt * 1000).toISOString(), expired: expiresAt <= now, relative: relativeTime(expiresAt - now)}
+  return expiryOf(expiresAt, now) ?? null
 }
 
 function reasonText(reason: unknown): string {

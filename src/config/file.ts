@@ -3,7 +3,6 @@
  * how it is read and validated, and how it is written (atomically, 0600, under
  * a cross-process lock, re-read inside the lock).
  */
-import {randomBytes} from 'node:crypto'
 import {
   chmod,
   mkdir,
@@ -16,7 +15,6 @@ import {
 } from 'node:fs/promises'
 import {homedir} from 'node:os'
 import nodePath from 'node:path'
-import {lock} from 'proper-lockfile'
 import {parse, stringify, TomlError} from 'smol-toml'
 
 import {ConfigFileError, InterruptedError} from '../errors.js'
@@ -75,20 +73,46 @@ export function parseConfig(text: string, file: string): ConfigData {
   for (const [key, value] of Object.entries(data)) {
     const expected = TOP_LEVEL_KEYS[key as TopLevelKey]
     if (expected && typeof value !== expected) {
-      throw new ConfigFileError(`The config file ${file} is malformed: "${key}" must be a ${expected}, not ${describe(value)}.`, {
+      throw new ConfigFileError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
         suggestion: logoutAdvice,
       })
     }
 
     if (!expected && !isTable(value)) {
       throw new ConfigFileError(
-        `The config file ${file} is malformed: "${key}" must be an organization table ([${key}]), not ${describe(value)}.`,
+        `The config file ${file} is malformed: ${JSON.stringify(key)} must be an organization table ([${tomlKey(key)}]), not ${describe(value)}.`,
         {suggestion: logoutAdvice},
       )
     }
   }
 
+  // Nesting this deep parses (TOML headers have no limit) but cannot be written back; no config file looks like it.
+  if (isNestedDeeperThan(data, MAX_DEPTH)) {
+    throw new ConfigFileError(`The config file ${file} is malformed: its tables are nested more than ${MAX_DEPTH} levels deep.`, {
+      suggestion: logoutAdvice,
+    })
+  }
+
   return data
+}
+
+const MAX_DEPTH = 100
+
+function isNestedDeeperThan(data: ConfigData, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[data, 0]]
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!
+    if (depth > limit) return true
+    if (Array.isArray(value)) for (const item of value) pending.push([item, depth + 1])
+    else if (isTable(value)) for (const item of Object.values(value)) pending.push([item, depth + 1])
+  }
+
+  return false
+}
+
+/** A key as a TOML header would spell it, on one line. */
+function tomlKey(key: string): string {
+  return /^[\w\-]+$/v.test(key) ? key : JSON.stringify(key)
 }
 
 function describe(value: unknown): string {
@@ -138,6 +162,8 @@ export class ConfigStore {
     await this.ensureDirectory()
     let release: () => Promise<void>
     try {
+      // Loaded here, not at start-up: `cloud config` and --help never lock.
+      const {lock} = await import('proper-lockfile')
       release = await lock(this.path, {
         lockfilePath: `${this.path}.lock`,
         onCompromised() {},
@@ -165,6 +191,7 @@ export class ConfigStore {
   async write(data: ConfigData): Promise<void> {
     await this.ensureDirectory()
     const target = await this.writeTarget()
+    const {randomBytes} = await import('node:crypto')
     const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
     let isInterrupted = false
     const deferInterrupt = () => {

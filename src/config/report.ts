@@ -49,6 +49,13 @@ export function relativeTime(seconds: number): string {
   return seconds >= 0 ? `in ${amount}` : `expired ${amount} ago`
 }
 
+/** When a token expires, as a date and relative to now; undefined for a time no date can show (nan, inf, beyond the year 275760). */
+export function expiryOf(expiresAt: number, now = Date.now() / 1000): undefined | {at: string; expired: boolean; relative: string} {
+  const date = new Date(expiresAt * 1000)
+  if (Number.isNaN(date.getTime())) return undefined
+  return {at: date.toISOString(), expired: expiresAt <= now, relative: relativeTime(expiresAt - now)}
+}
+
 export function configReport({settings, snapshot, store}: LoadedConfig, now = Date.now() / 1000): ConfigReport {
   const entries = SETTING_NAMES.map(name => {
     const {env, source, value} = settings[name]
@@ -57,7 +64,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
   const expiresAt = Number(settings.token_expires_at.value ?? 0)
   const tokenExpiry =
     settings.token.value && Number.isFinite(expiresAt) && expiresAt > 0
-      ? {at: new Date(expiresAt * 1000).toISOString(), expired: expiresAt <= now, relative: relativeTime(expiresAt - now)}
+      ? (expiryOf(expiresAt, now) ?? null)
       : null
   const organizations = Object.fromEntries(
     Object.entries(organizationTables(snapshot.data)).map(([org, table]) => [

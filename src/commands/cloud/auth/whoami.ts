@@ -15,11 +15,9 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
   static summary = 'Show the signed-in user, organization and Daily API key.'
 
   async run(): Promise<WhoamiReport> {
-    const [{renderWhoami, whoami}, session, {settings, store}] = await Promise.all([
-      import('../../../auth/account.js'),
-      this.session(),
-      this.loadConfig(),
-    ])
+    // The session first: signed out, nothing else needs loading.
+    const session = await this.session()
+    const [{renderWhoami, whoami}, {settings, store}] = await Promise.all([import('../../../auth/account.js'), this.loadConfig()])
     const report = await whoami(session, settings, store.path, message => {
       this.warnUser(message);
     })

@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {enableCompileCache} from 'node:module'
+
+// Cache compiled code between runs: start-up is most of what these commands cost.
+enableCompileCache?.()
+
+const {execute} = await import('@oclif/core')
 
 // `pipecat ... | head` closes stdout early: end quietly, as other CLIs do.
 process.stdout.on('error', error => {

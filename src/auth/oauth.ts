@@ -14,6 +14,7 @@ import {
   serviceDetail,
 } from '../api/http.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
+import {printable} from '../text.js'
 
 export type Provider = AuthConfig & {
   authorizationEndpoint: string;
@@ -140,12 +141,6 @@ export function authorizationCode(response: AuthorizationResponse, expected: {is
 
   if (!response.code) throw new LoginError('The sign-in answer carries no authorization code.', {suggestion: restartAdvice})
   return response.code
-}
-
-/** Text from the query string, safe for a terminal: no control characters, bounded. */
-export function printable(text: string, max = 200): string {
-  const clean = text.replaceAll(/[\p{Cc}\p{Cf}\s]+/gv, ' ').trim()
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean
 }
 
 function isSameSecret(given: string, expected: string): boolean {

@@ -4,6 +4,7 @@
  */
 import type {LoadedConfig} from '../base-command.js'
 
+import {printable} from '../text.js'
 import {organizationTables} from './file.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
@@ -92,9 +93,11 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 
 /** The human form, as lines. */
 export function renderConfigReport(report: ConfigReport): string[] {
+  // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
+  const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
   const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`, '']
   const rows = Object.entries(report.settings).map(([name, {env, source, value}]) => {
-    let shown = value === null ? '(not set)' : String(value)
+    let shown = value === null ? '(not set)' : show(value)
     if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
     const origin = source === null ? '' : (source === 'environment' ? `environment (${env})` : SOURCE_LABELS[source])
     return [name, shown, origin]
@@ -106,11 +109,11 @@ export function renderConfigReport(report: ConfigReport): string[] {
   const organizations = Object.entries(report.organizations)
   lines.push('', organizations.length === 0 ? 'Organization tables: none' : 'Organization tables:')
   for (const [org, table] of organizations) {
-    lines.push(`  [${org}]${org === report.activeOrganization ? '  (active)' : ''}`)
+    lines.push(`  [${show(org)}]${org === report.activeOrganization ? '  (active)' : ''}`)
     const keys = Object.entries(table)
     if (keys.length === 0) lines.push('    (empty)')
     const width = Math.max(0, ...keys.map(([key]) => key.length))
-    for (const [key, value] of keys) lines.push(`    ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    for (const [key, value] of keys) lines.push(`    ${show(key).padEnd(width)}  ${show(value)}`)
   }
 
   return lines

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- present since Node 22.1; guarded below
 import {enableCompileCache} from 'node:module'
 
 // Cache compiled code between runs: start-up is most of what these commands cost.

@@ -9,9 +9,14 @@ import {parse} from 'smol-toml'
 
 import type {Emulator, RecordedRequest} from '../emulator/server.js'
 
-import {type CliResult, readText, tempConfig} from '../helpers/cli.js'
+import {
+  type CliResult,
+  readText,
+  tempConfig,
+  type TempConfig,
+} from '../helpers/cli.js'
 
-export type TempConfig = Awaited<ReturnType<typeof tempConfig>>
+export {emulatorEnv, type TempConfig} from '../helpers/cli.js'
 
 /** An organization table the commands must keep. */
 export const ORG_TABLES = `
@@ -46,13 +51,6 @@ export async function oauthLogin(emulator: Emulator, ttl = 3600, seed: Partial<S
     expiresIn: ttl, refreshToken: tokens.refresh_token, token: tokens.access_token, ...seed,
   }))
   return {access: tokens.access_token, config, refresh: tokens.refresh_token}
-}
-
-/** The environment that points the CLI at the emulator (API and dashboard) and at this config file. */
-export function cliEnv(emulator: Emulator, config: TempConfig, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    ...config.env, PIPECAT_API_HOST: emulator.url, PIPECAT_DASHBOARD_HOST: emulator.url, ...extra,
-  }
 }
 
 export async function readConfig(file: string): Promise<Record<string, unknown>> {

@@ -7,9 +7,9 @@ import {readText, runCli, tempConfig} from '../helpers/cli.js'
 import {pythonLoad} from '../helpers/python.js'
 import {
   bearer,
-  cliEnv,
   closedPort,
   configText,
+  emulatorEnv,
   expectNoSecrets,
   oauthLogin,
   readConfig,
@@ -55,7 +55,7 @@ describe('cloud auth logout', () => {
   it('revokes the session on the service, removes the credentials and keeps the organization tables; whoami then exits 4', async () => {
     const login = await oauthLogin(emulator)
     config = login.config
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stdout).to.contain('Your session was revoked on Pipecat Cloud.')
@@ -72,7 +72,7 @@ describe('cloud auth logout', () => {
     expect(await pythonLoad(config.file, 'toml')).to.deep.equal(KEPT)
     expectNoSecrets(result, login.access, login.refresh)
 
-    const after = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const after = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
     expect(after.code).to.equal(4)
     expect(after.stderr).to.contain('You are not logged in.')
   })
@@ -80,7 +80,7 @@ describe('cloud auth logout', () => {
   it('--json reports the outcome as data', async () => {
     const login = await oauthLogin(emulator)
     config = login.config
-    const result = await runCli([...LOGOUT, '--json'], {env: cliEnv(emulator, config)})
+    const result = await runCli([...LOGOUT, '--json'], {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(JSON.parse(result.stdout)).to.deep.equal({
@@ -100,7 +100,7 @@ describe('cloud auth logout', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     emulator.knobs.failures['/auth/logout'] = {kind: 'status', status: 503}
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.contain('could not revoke your session right now (503').and.contain('expire on its own within 24 hours')
@@ -115,7 +115,7 @@ describe('cloud auth logout', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     const port = await closedPort()
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config, {PIPECAT_API_HOST: `http://127.0.0.1:${port}`})})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config, {PIPECAT_API_HOST: `http://127.0.0.1:${port}`})})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.contain(`did not confirm that your session was revoked (Could not reach 127.0.0.1:${port}: connection refused)`)
@@ -129,7 +129,7 @@ describe('cloud auth logout', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     emulator.knobs.failures['/auth/logout'] = {kind: 'hang'}
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config, {PIPECAT_HTTP_TIMEOUT: '1'})})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config, {PIPECAT_HTTP_TIMEOUT: '1'})})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.match(/did not confirm that your session was revoked \(Could not reach 127\.0\.0\.1:\d+: no answer within 1 s\)/v)
@@ -141,7 +141,7 @@ describe('cloud auth logout', () => {
   it('an expired access token is renewed first so that the revocation is accepted', async () => {
     const login = await oauthLogin(emulator, -30)
     config = login.config
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stdout).to.contain('Your session was revoked on Pipecat Cloud.')
@@ -155,7 +155,7 @@ describe('cloud auth logout', () => {
   it('without a refresh token: no request, the dashboard sign-out link, credentials removed', async () => {
     const pat = emulator.issuePat()
     config = await tempConfig(configText({expiresIn: 0, token: pat}))
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stdout).to.contain(`To sign out of the dashboard too, visit ${emulator.url}/sign-out`)
@@ -167,7 +167,7 @@ describe('cloud auth logout', () => {
   it('a malformed file is moved to a backup beside it, leaving a clean state; whoami then exits 4', async () => {
     const broken = 'token = "emu_at_SECRET_in_a_broken_file"\norg = [unclosed\n'
     config = await tempConfig(broken)
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     const backups = (await readdir(path.dirname(config.file))).filter(name => name.startsWith('pipecatcloud.toml.bak-'))
@@ -179,14 +179,14 @@ describe('cloud auth logout', () => {
     expect(emulator.requests).to.deep.equal([])
     expectNoSecrets(result, 'emu_at_SECRET_in_a_broken_file')
 
-    const after = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const after = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
     expect(after.code).to.equal(4)
     expect(after.stderr).to.contain('You are not logged in.')
   })
 
   it('not logged in: says so, exit 0, creates nothing', async () => {
     config = await tempConfig()
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config)})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stdout.trim()).to.equal('You are not logged in.')
@@ -198,7 +198,7 @@ describe('cloud auth logout', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     const pat = emulator.issuePat()
-    const result = await runCli(LOGOUT, {env: cliEnv(emulator, config, {PIPECAT_TOKEN: pat})})
+    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config, {PIPECAT_TOKEN: pat})})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.contain('PIPECAT_TOKEN is set in the environment and still authenticates every command')

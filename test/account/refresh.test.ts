@@ -4,7 +4,7 @@ import {type Emulator, startEmulator} from '../emulator/server.js'
 import {readText, runCli, startCli} from '../helpers/cli.js'
 import {
   bearer,
-  cliEnv,
+  emulatorEnv,
   expectNoSecrets,
   oauthLogin,
   ORG_TABLES,
@@ -53,7 +53,7 @@ describe('token refresh', () => {
     // The file says the token is good for an hour; the service has already expired it.
     const login = await oauthLogin(emulator, -10, {expiresIn: 3600})
     config = login.config
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
 
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stdout).to.match(/^Email:\s+dev@example\.com$/mv)
@@ -72,7 +72,7 @@ describe('token refresh', () => {
   it('after a 401 whose refresh fails: exit 4 with the login advice, the stored credentials left as they were', async () => {
     config = (await oauthLogin(emulator, -10, {expiresIn: 3600, refreshToken: 'emu_rt_revoked_SECRET'})).config
     const before = await readText(config.file)
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(4)
     expect(result.stdout).to.equal('')
@@ -85,7 +85,7 @@ describe('token refresh', () => {
   it('refreshes an expired token before using it, and stores the new one', async () => {
     const login = await oauthLogin(emulator, -30)
     config = login.config
-    const result = await runCli([...WHOAMI, '--json'], {env: cliEnv(emulator, config)})
+    const result = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config)})
 
     expect(result.code, result.stderr).to.equal(0)
     const report = JSON.parse(result.stdout) as {tokenExpiry: {expired: boolean; relative: string}}
@@ -102,7 +102,7 @@ describe('token refresh', () => {
     const pat = emulator.issuePat()
     config = (await oauthLogin(emulator, 3600, {expiresIn: 0, refreshToken: '', token: pat})).config
     const before = await readText(config.file)
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stdout).to.match(/^Auth method:\s+personal access token$/mv)
@@ -115,7 +115,7 @@ describe('token refresh', () => {
   it('six whoami processes at once with a token expiring in 30 s: all succeed, one refresh grant, no reuse', async () => {
     const login = await oauthLogin(emulator, 30)
     config = login.config
-    const env = cliEnv(emulator, config)
+    const env = emulatorEnv(emulator, config)
     const results = await Promise.all(Array.from({length: 6}, async () => startCli(WHOAMI, {env}).result))
 
     for (const result of results) {

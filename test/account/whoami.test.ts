@@ -6,8 +6,8 @@ import {dailyApiKey, type Emulator, startEmulator} from '../emulator/server.js'
 import {readText, runCli, tempConfig} from '../helpers/cli.js'
 import {
   bearer,
-  cliEnv,
   closedPort,
+  emulatorEnv,
   expectNoSecrets,
   oauthLogin,
   seen,
@@ -58,7 +58,7 @@ describe('cloud auth whoami', () => {
     config = login.config
     const before = await readText(config.file)
     emulator.knobs.latencyMs = 400
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.equal('')
@@ -87,7 +87,7 @@ describe('cloud auth whoami', () => {
   it('--json gives all of it as one JSON document', async () => {
     const login = await oauthLogin(emulator)
     config = login.config
-    const result = await runCli([...WHOAMI, '--json'], {env: cliEnv(emulator, config)})
+    const result = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.equal('')
@@ -112,8 +112,8 @@ describe('cloud auth whoami', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     emulator.knobs.failures['/v1/organizations/{org}/daily'] = {kind: 'status', status: 403}
-    const human = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
-    const json = await runCli([...WHOAMI, '--json'], {env: cliEnv(emulator, config)})
+    const human = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
+    const json = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config)})
 
     expect(human.code).to.equal(0)
     expect(human.stdout).to.match(/^Daily API key:\s+not available \(127\.0\.0\.1:\d+ answered with HTTP 403: Injected failure \(403\)\)$/mv)
@@ -130,7 +130,7 @@ describe('cloud auth whoami', () => {
   it('uses a personal access token from PIPECAT_TOKEN without a file, takes the first organization, and creates no file', async () => {
     config = await tempConfig()
     const pat = emulator.issuePat()
-    const result = await runCli([...WHOAMI, '--json'], {env: cliEnv(emulator, config, {PIPECAT_TOKEN: pat})})
+    const result = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config, {PIPECAT_TOKEN: pat})})
 
     expect(result.code).to.equal(0)
     const report = JSON.parse(result.stdout) as WhoamiJson
@@ -150,7 +150,7 @@ describe('cloud auth whoami', () => {
     expect(await exists(path.dirname(config.file))).to.equal(false)
     expectNoSecrets(result, pat)
 
-    const human = await runCli(WHOAMI, {env: cliEnv(emulator, config, {PIPECAT_TOKEN: pat})})
+    const human = await runCli(WHOAMI, {env: emulatorEnv(emulator, config, {PIPECAT_TOKEN: pat})})
     expect(human.code).to.equal(0)
     expect(human.stdout).to.match(/^Auth method:\s+personal access token$/mv)
     expect(human.stdout).to.match(/^Token source:\s+PIPECAT_TOKEN \(environment\)$/mv)
@@ -159,12 +159,12 @@ describe('cloud auth whoami', () => {
 
   it('not logged in: exit 4 with the login advice, also under --json', async () => {
     config = await tempConfig()
-    const human = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const human = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
     expect(human.code).to.equal(4)
     expect(human.stdout).to.equal('')
     expect(human.stderr).to.contain('You are not logged in.').and.contain('Run `pipecat cloud auth login` to sign in.')
 
-    const json = await runCli([...WHOAMI, '--json'], {env: cliEnv(emulator, config)})
+    const json = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config)})
     expect(json.code).to.equal(4)
     const {error} = JSON.parse(json.stdout) as {error: {message: string; oclif: {exit: number}}}
     expect(error.message).to.equal('You are not logged in.')
@@ -175,7 +175,7 @@ describe('cloud auth whoami', () => {
 
   it('a rejected PIPECAT_TOKEN: exit 4, no refresh attempted', async () => {
     config = await tempConfig()
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config, {PIPECAT_TOKEN: 'pcc_pat_not_a_real_token_SECRET'})})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config, {PIPECAT_TOKEN: 'pcc_pat_not_a_real_token_SECRET'})})
     expect(result.code).to.equal(4)
     expect(result.stderr).to.contain('The token in PIPECAT_TOKEN was rejected by Pipecat Cloud.').and.contain('unset it and run `pipecat cloud auth login`')
     expect(emulator.stats.refreshGrants).to.equal(0)
@@ -190,7 +190,7 @@ describe('cloud auth whoami', () => {
     emulator.knobs.failures['/v1/users'] = {
       kind: 'status', retryAfter: 1, status: 503, times: 1,
     }
-    const result = await runCli(WHOAMI, {env: cliEnv(emulator, config)})
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
 
     expect(result.code).to.equal(0)
     const users = emulator.requests.filter(request => request.path === '/v1/users')
@@ -202,12 +202,12 @@ describe('cloud auth whoami', () => {
     const login = await oauthLogin(emulator)
     config = login.config
     const port = await closedPort()
-    const refused = await runCli(WHOAMI, {env: cliEnv(emulator, config, {PIPECAT_API_HOST: `http://127.0.0.1:${port}`})})
+    const refused = await runCli(WHOAMI, {env: emulatorEnv(emulator, config, {PIPECAT_API_HOST: `http://127.0.0.1:${port}`})})
     expect(refused.code).to.equal(1)
     expect(refused.stderr).to.contain(`Could not reach 127.0.0.1:${port}: connection refused.`).and.contain('Check your network connection')
 
     emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
-    const hung = await runCli(WHOAMI, {env: cliEnv(emulator, config, {PIPECAT_HTTP_TIMEOUT: '1'})})
+    const hung = await runCli(WHOAMI, {env: emulatorEnv(emulator, config, {PIPECAT_HTTP_TIMEOUT: '1'})})
     expect(hung.code).to.equal(1)
     expect(hung.stderr).to.match(/Could not reach 127\.0\.0\.1:\d+: no answer within 1 s\./v)
     expectNoSecrets(refused, login.access, login.refresh)

@@ -14,7 +14,7 @@ import {
 import {
   AUTHORIZE_URL,
   emulator,
-  loginEnv,
+  emulatorEnv,
   storedConfig,
   type TempConfig,
 } from '../login/helpers.js'
@@ -52,7 +52,7 @@ describe('cloud auth login in a host that reserves -h for help', () => {
   })
 
   async function hostCli(args: string[], onStderr?: (text: string) => void): Promise<CliResult> {
-    const child = spawn(process.execPath, [path.join(host, 'run.js'), ...args], {env: cleanEnv(loginEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [path.join(host, 'run.js'), ...args], {env: cleanEnv(emulatorEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -23,6 +23,7 @@ import {parse} from 'smol-toml'
 import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
   type CliResult,
+  emulatorEnv,
   ROOT,
   startCli,
   tempConfig,
@@ -95,7 +96,7 @@ describe('interrupts: Ctrl-C', function () {
     await config.cleanup()
   })
 
-  const env = () => ({...config.env, PIPECAT_API_HOST: emulator.url, PIPECAT_DASHBOARD_HOST: emulator.url})
+  const env = () => emulatorEnv(emulator, config)
 
   it('while login waits for the browser: exit 130, no config file, the callback port closed and free', async () => {
     const child = startCli(['cloud', 'auth', 'login', '--headless'], {env: env()})

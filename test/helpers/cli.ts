@@ -116,6 +116,19 @@ export async function tempConfig(content?: string): Promise<{cleanup: () => Prom
   }
 }
 
+export type TempConfig = Awaited<ReturnType<typeof tempConfig>>
+
+/** The environment that points the CLI at an emulator (API and dashboard host) and at a temporary config file. */
+export function emulatorEnv(
+  emulator: {url: string},
+  config: TempConfig,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    ...config.env, PIPECAT_API_HOST: emulator.url, PIPECAT_DASHBOARD_HOST: emulator.url, ...extra,
+  }
+}
+
 export async function fileMode(file: string): Promise<number> {
   return (await stat(file)).mode % 0o1000
 }

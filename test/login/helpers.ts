@@ -12,17 +12,19 @@ import {
   BIN,
   cleanEnv,
   type CliResult,
+  emulatorEnv,
   fileMode,
   startCli,
-  type tempConfig,
+  type TempConfig,
 } from '../helpers/cli.js'
 import {pythonLoad} from '../helpers/python.js'
+
+export {emulatorEnv, type TempConfig} from '../helpers/cli.js'
 
 export const LOOPBACK_PORTS = [8400, 8401, 8402, 8403, 8404]
 export const AUTHORIZE_URL = /http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/v
 export const TOKEN_FLOW_URL = /http:\/\/127\.0\.0\.1:\d+\/login\/\S+/v
 
-export type TempConfig = Awaited<ReturnType<typeof tempConfig>>
 export type LoginRun = ReturnType<typeof startCli> & {
   /** Everything printed so far, stdout and stderr as they arrived. */
   seen(): string;
@@ -32,20 +34,13 @@ export async function emulator(knobs: Partial<Knobs> = {}): Promise<Emulator> {
   return startEmulator({knobs})
 }
 
-/** The environment that points the CLI at the emulator and a temporary config file. */
-export function loginEnv(emu: Emulator, config: TempConfig, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    ...config.env, PIPECAT_API_HOST: emu.url, PIPECAT_DASHBOARD_HOST: emu.url, ...extra,
-  }
-}
-
 const running = new Set<LoginRun>()
 
 /** Starts `cloud auth login` with its stdin left open (a pipe nobody writes to yet). */
 export function startLogin(emu: Emulator, config: TempConfig, args: string[] = ['--headless'], env: Record<string, string | undefined> = {}): LoginRun {
   // A test that goes wrong fails in seconds, not after the default five minutes.
   const timeout = args.includes('--timeout') ? [] : ['--timeout', '20']
-  const child = startCli(['cloud', 'auth', 'login', ...args, ...timeout], {env: loginEnv(emu, config, env), timeoutMs: 30_000})
+  const child = startCli(['cloud', 'auth', 'login', ...args, ...timeout], {env: emulatorEnv(emu, config, env), timeoutMs: 30_000})
   let seen = ''
   const collect = (chunk: Buffer | string) => {
     seen += chunk.toString()
@@ -171,7 +166,7 @@ export function requested(emu: Emulator): string[] {
  */
 export function onTerminal(emu: Emulator, config: TempConfig, args: string[]) {
   const command = [process.execPath, BIN, 'cloud', 'auth', 'login', ...args].map(word => `'${word}'`).join(' ')
-  const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {env: cleanEnv(loginEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {env: cleanEnv(emulatorEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
   let seen = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     seen += chunk

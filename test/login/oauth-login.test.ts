@@ -14,10 +14,10 @@ import {runCli, tempConfig} from '../helpers/cli.js'
 import {pythonLoad} from '../helpers/python.js'
 import {
   emulator,
+  emulatorEnv,
   exists,
   expectNoSecrets,
   finished,
-  loginEnv,
   occupyPorts,
   portsAreFree,
   printed,
@@ -369,7 +369,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     ] as const) {
       it(`discovery: ${name} stops the sign-in before any address is shown`, async () => {
         emu.knobs.discovery = {...discovery}
-        const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: loginEnv(emu, config)})
+        const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: emulatorEnv(emu, config)})
         await expectNothingSaved(result, message)
         expect(result.stderr).to.match(/The sign-in provider's configuration is unsafe or incomplete/v)
         expect(result.stderr).not.to.contain('authorize?')
@@ -380,7 +380,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     it('all five loopback ports busy: names them', async () => {
       const release = await occupyPorts([8400, 8401, 8402, 8403, 8404])
       try {
-        const result = await runCli(['cloud', 'auth', 'login', '--headless'], {env: loginEnv(emu, config)})
+        const result = await runCli(['cloud', 'auth', 'login', '--headless'], {env: emulatorEnv(emu, config)})
         expect(result.code).to.equal(1)
         expect(result.stderr).to.contain('Error: Could not listen for the sign-in answer: ports 8400, 8401, 8402, 8403 and 8404 on 127.0.0.1 are all in use.')
         expect(await exists(config.file)).to.equal(false)

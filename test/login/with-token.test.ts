@@ -5,9 +5,9 @@ import {type Emulator} from '../emulator/server.js'
 import {runCli, tempConfig} from '../helpers/cli.js'
 import {
   emulator,
+  emulatorEnv,
   exists,
   expectNoSecrets,
-  loginEnv,
   onTerminal,
   requested,
   storedConfig,
@@ -36,7 +36,7 @@ describe('cloud auth login --with-token', () => {
   })
 
   const login = async (input: string, args: string[] = [], env: Record<string, string> = {}) =>
-    runCli(['cloud', 'auth', 'login', '--with-token', ...args], {env: loginEnv(emu, config, env), input})
+    runCli(['cloud', 'auth', 'login', '--with-token', ...args], {env: emulatorEnv(emu, config, env), input})
 
   it('reads a personal access token from stdin, checks it with the service and stores it without refresh or expiry', async () => {
     const pat = emu.issuePat()
@@ -120,7 +120,7 @@ describe('cloud auth login --with-token', () => {
   })
 
   it('a token is never taken as an argument', async () => {
-    const result = await runCli(['cloud', 'auth', 'login', '--with-token', 'pcc_pat_on_the_command_line'], {env: loginEnv(emu, config)})
+    const result = await runCli(['cloud', 'auth', 'login', '--with-token', 'pcc_pat_on_the_command_line'], {env: emulatorEnv(emu, config)})
     expect(result.code).to.equal(2)
     expect(await exists(config.file)).to.equal(false)
     expect(emu.requests).to.have.length(0)

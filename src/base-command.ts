@@ -16,7 +16,12 @@ import type {Session} from './auth/session.js'
 
 import {type ConfigSnapshot, ConfigStore, defaultConfigPath} from './config/file.js'
 import {resolveSettings, type Settings, settingText} from './config/settings.js'
-import {ExitCode, NotLoggedInError, PipecatError} from './errors.js'
+import {
+  ExitCode,
+  InterruptedError,
+  NotLoggedInError,
+  PipecatError,
+} from './errors.js'
 
 export type LoadedConfig = {
   settings: Settings;
@@ -29,6 +34,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: Interfaces.InferredFlags<T['baseFlags'] & T['flags']>
   private loaded?: Promise<LoadedConfig>
+
+  /**
+   * Ctrl-C where no step handles it itself (login's wait and config writes do,
+   * with their own listeners): reported like any failure, exit 130, --json too.
+   */
+  private readonly onInterrupt = () => {
+    if (process.listenerCount('SIGINT') > 0) return
+    this.catch(new InterruptedError())
+    .catch(() => {})
+    .finally(() => {
+      // eslint-disable-next-line unicorn/no-process-exit -- the signal arrived outside any step that could throw; this is the CLI exiting
+      process.exit(ExitCode.interrupted)
+    })
+  }
 
   /** The API client; `got` is imported here, on first use, never at start-up. */
   protected async api(): Promise<PipecatApi> {
@@ -64,6 +83,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return `${this.config.bin} ${toConfiguredId(id.replaceAll(' ', ':'), this.config)}`
   }
 
+  async finally(error: Error | undefined): Promise<unknown> {
+    process.off('SIGINT', this.onInterrupt)
+    return super.finally(error)
+  }
+
   async init(): Promise<void> {
     await super.init()
     const {flags} = await this.parse({
@@ -74,6 +98,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as typeof this.flags
+    process.once('SIGINT', this.onInterrupt)
   }
 
   /** Loads the config file once per command: path, parsed data (validated, permissions repaired) and resolved settings. */

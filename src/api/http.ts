@@ -35,7 +35,7 @@ export class HttpStatusError extends ServiceError {
     readonly body: unknown,
     readonly retryAfter?: string,
   ) {
-    super(message, {status, suggestion: suggestionFor(status, body)})
+    super(message, {status, suggestion: suggestionFor(status, body, retryAfter)})
   }
 }
 
@@ -177,10 +177,23 @@ export function serviceDetail(body: unknown): string | undefined {
 }
 
 /** What to do about a status; every failure the user sees says what to do (401/404 are mostly handled by the callers). */
-function suggestionFor(status: number, body: unknown): Suggestion {
-  if (status === 429 || status >= 500) return 'The service is busy or having trouble; try again in a minute.'
+function suggestionFor(status: number, body: unknown, retryAfter?: string): Suggestion {
+  if (status === 429 || status >= 500) {
+    const wait = retryAfterSeconds(retryAfter)
+    // Retries already waited for short delays; a long one is the service telling the user when to come back.
+    if (wait !== undefined && wait > 60) return `The service asks to wait about ${Math.ceil(wait / 60)} min before trying again.`
+    return 'The service is busy or having trouble; try again in a minute.'
+  }
+
   if (body === notJson) return 'Something between you and the service (a proxy, firewall or VPN) may be blocking it; check your network and HTTPS_PROXY / NO_PROXY, then try again.'
   return command => `Check the service settings (\`${command('cloud config')}\` shows them), then try again; if it keeps happening, update the plugin.`
+}
+
+/** Retry-After as seconds from now: a number of seconds or an HTTP date. */
+function retryAfterSeconds(header?: string): number | undefined {
+  if (!header) return undefined
+  const seconds = /^\d+$/v.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined
 }
 
 function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {

@@ -198,6 +198,18 @@ describe('cloud auth whoami', () => {
     expect(users[1].at - users[0].at).to.be.at.least(950)
   })
 
+  it('a service asking for a long wait (Retry-After: 3600): exit 1, says how long to wait instead of "a minute"', async () => {
+    const login = await oauthLogin(emulator)
+    config = login.config
+    emulator.knobs.failures['/v1/users'] = {retryAfter: 3600, status: 503}
+    const result = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
+    expect(result.code).to.equal(1)
+    expect(result.stderr).to.match(/^Error: 127\.0\.0\.1:\d+ answered with HTTP 503/mv)
+    expect(result.stderr).to.contain('Try this: The service asks to wait about 60 min before trying again.')
+    // A wait that long is not retried.
+    expect(emulator.requests.filter(request => request.path === '/v1/users')).to.have.length(1)
+  })
+
   it('names the host it could not reach, and times out a request that gets no answer', async () => {
     const login = await oauthLogin(emulator)
     config = login.config

@@ -155,7 +155,7 @@ describe('interrupts: Ctrl-C', function () {
     expect(emulator.requests).to.deep.equal([])
   })
 
-  it('while whoami waits for the service: interrupted (130, or killed by SIGINT as shells expect), no stack trace, the file untouched', async () => {
+  it('while whoami waits for the service: exit 130 with one error line (one JSON document under --json), the file untouched', async () => {
     const pat = emulator.issuePat()
     await mkdir(path.dirname(config.file), {recursive: true})
     await writeFile(config.file, `token = "${pat}"\norg = "acme"\n`, {mode: 0o600})
@@ -165,8 +165,20 @@ describe('interrupts: Ctrl-C', function () {
     await waitForRequest(emulator, '/v1/users')
     child.kill('SIGINT')
     const result = await child.result
-    expect(result.code === 130 || result.signal === 'SIGINT', `${result.code} ${result.signal}`).to.equal(true)
+    expect(result.code, `${result.code} ${result.signal}`).to.equal(130)
+    expect(result.stderr).to.match(/^Error: Interrupted\.$/mv)
     expectNoLeaks(result, pat)
+    expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
+
+    emulator.requests.length = 0
+    const json = startCli(['cloud', 'auth', 'whoami', '--json'], {env: {...env(), PIPECAT_HTTP_TIMEOUT: '30'}})
+    await waitForRequest(emulator, '/v1/users')
+    json.kill('SIGINT')
+    const jsonResult = await json.result
+    expect(jsonResult.code).to.equal(130)
+    const {error} = JSON.parse(jsonResult.stdout) as {error: {message: string; oclif: {exit: number}}}
+    expect(error).to.deep.include({message: 'Interrupted.'})
+    expect(error.oclif.exit).to.equal(130)
     expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
   })
 

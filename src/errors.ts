@@ -39,6 +39,9 @@ export class NotLoggedInError extends PipecatError {
 /** The config file cannot be read, parsed or written. */
 export class ConfigFileError extends PipecatError {}
 
+/** The config file was read but its content is not a valid config (what `cloud auth logout` resets). */
+export class MalformedConfigError extends ConfigFileError {}
+
 /** The service answered, but not with success (or not with what the protocol promises). */
 export class ServiceError extends PipecatError {
   readonly status?: number

@@ -4,8 +4,6 @@
  * then remove the credentials, keeping the organization tables; or reset a
  * malformed file).
  */
-import {readFile} from 'node:fs/promises'
-
 import type {LoadedConfig} from '../base-command.js'
 
 import {HttpStatusError} from '../api/http.js'
@@ -13,12 +11,12 @@ import {LOGOUT_TIMEOUT_MS, type PipecatApi} from '../api/pipecat.js'
 import {ConfigStore, CREDENTIAL_KEYS} from '../config/file.js'
 import {expiryOf} from '../config/report.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
-import {ConfigFileError, NotLoggedInError} from '../errors.js'
+import {MalformedConfigError, NotLoggedInError} from '../errors.js'
 import {
   type AuthMethod,
-  authMethod,
   type Credentials,
   Session,
+  storedCredentials,
 } from './session.js'
 
 // ------------------------------------------------------------------ whoami
@@ -151,7 +149,7 @@ export type LogoutContext = {
   api: () => Promise<PipecatApi>;
   configPath: string;
   env?: NodeJS.ProcessEnv;
-  /** The base command's loader; throws ConfigFileError when the file is malformed. */
+  /** The base command's loader; throws MalformedConfigError when the file is malformed. */
   loadConfig: () => Promise<LoadedConfig>;
   warn: (message: string) => void;
 }
@@ -168,7 +166,7 @@ export async function logout(context: LogoutContext): Promise<LogoutResult> {
   try {
     loaded = await context.loadConfig()
   } catch (error) {
-    if (!(error instanceof ConfigFileError) || !(await isReadable(context.configPath))) throw error
+    if (!(error instanceof MalformedConfigError)) throw error
     return resetMalformed(new ConfigStore(context.configPath, context.warn), env, isEnvironmentToken)
   }
 
@@ -176,7 +174,7 @@ export async function logout(context: LogoutContext): Promise<LogoutResult> {
   const base = {
     backup: null, configPath: store.path, environmentToken: isEnvironmentToken, revocationDetail: null, signOutUrl: signOutUrl(settings),
   }
-  const stored = fileCredentials(snapshot.data)
+  const stored = storedCredentials(snapshot.data)
   if (!stored) {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
@@ -253,18 +251,6 @@ function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Logo
   return undefined
 }
 
-/** The file's own credentials (not PIPECAT_TOKEN's): the ones logout removes. */
-function fileCredentials(data: Record<string, unknown>): Credentials | undefined {
-  const token = typeof data.token === 'string' ? data.token : ''
-  const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
-  if (!token && !refreshToken) return undefined
-  const expires = typeof data.token_expires_at === 'number' ? data.token_expires_at : 0
-  const expiresAt = Number.isFinite(expires) && expires > 0 ? expires : undefined
-  return {
-    expiresAt, method: authMethod(token, refreshToken, expiresAt), refreshToken, source: 'file', token,
-  }
-}
-
 /** The protocol's logout call, with an expiring or rejected access token refreshed first, all within 10 s. */
 async function revoke(api: PipecatApi, credentials: Credentials, store: ConfigStore): Promise<{revocation: Revocation; revocationDetail: null | string}> {
   const signal = AbortSignal.timeout(LOGOUT_TIMEOUT_MS)
@@ -292,7 +278,16 @@ async function removeCredentials(store: ConfigStore): Promise<boolean> {
 
 /** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
 async function resetMalformed(store: ConfigStore, env: NodeJS.ProcessEnv, hasEnvironmentToken: boolean): Promise<LogoutResult> {
-  const backup = await store.withLock(async () => ((await isReadable(store.path)) ? store.backUp() : null))
+  // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
+  const backup = await store.withLock(async () => {
+    try {
+      await store.read()
+      return null
+    } catch (error) {
+      if (error instanceof MalformedConfigError) return store.backUp()
+      throw error
+    }
+  })
   return {
     backup,
     configPath: store.path,
@@ -307,14 +302,4 @@ async function resetMalformed(store: ConfigStore, env: NodeJS.ProcessEnv, hasEnv
 
 function signOutUrl(settings: Settings): string {
   return `${settingText(settings, 'dashboard_host').replace(/\/+$/v, '')}/sign-out`
-}
-
-/** A file we can read: a ConfigFileError for it then means its content is malformed, not that it is unreachable. */
-async function isReadable(file: string): Promise<boolean> {
-  try {
-    await readFile(file)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -25,7 +25,13 @@ import {
   type Provider,
   type TokenSet,
 } from './oauth.js'
-import {type AuthMethod, PAT_PREFIX} from './session.js'
+import {
+  type AuthMethod,
+  type Credentials,
+  isExpiringSoon,
+  PAT_PREFIX,
+  storedCredentials,
+} from './session.js'
 import {startTokenFlow, waitForToken} from './token-flow.js'
 
 /** Where login talks to the user; both go to stderr, stdout is for the result. */
@@ -440,8 +446,6 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
   return {organizations: organizations.value, user: user.status === 'fulfilled' ? user.value : undefined}
 }
 
-type Previous = {refreshToken: string; token?: string; tokenExpiresAt: number}
-
 /**
  * Under the lock, on the file as it is now: the new credentials, the stored
  * organization if the account still belongs to it (else the first), a table
@@ -452,7 +456,7 @@ async function saveCredentials(
   {tokens}: Obtained,
   organizations: Account['organizations'],
   signal: AbortSignal,
-): Promise<{organization: Account['organizations'][number]; previous?: Previous}> {
+): Promise<{organization: Account['organizations'][number]; previous?: Credentials}> {
   return store.update(({data}) => {
     signal.throwIfAborted()
     const organization = organizations.find(org => org.name === data.org) ?? organizations[0]
@@ -464,24 +468,14 @@ async function saveCredentials(
       token_expires_at: tokens.expiresAt,
     }
     if (!RESERVED_KEYS.has(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
-    return {data: next, result: {organization, previous: previousSession(data)}}
+    return {data: next, result: {organization, previous: storedCredentials(data)}}
   })
 }
 
-function previousSession(data: ConfigData): Previous | undefined {
-  const refreshToken = typeof data.refresh_token === 'string' ? data.refresh_token : ''
-  if (!refreshToken) return undefined
-  return {
-    refreshToken,
-    token: typeof data.token === 'string' && data.token !== '' ? data.token : undefined,
-    tokenExpiresAt: typeof data.token_expires_at === 'number' ? data.token_expires_at : 0,
-  }
-}
-
 /** Best effort, after the new credentials are safe: the replaced session's refresh token should not outlive it. */
-async function revokePrevious(api: PipecatApi, previous: Previous | undefined, tokens: TokenSet): Promise<null | RevokeOutcome> {
-  if (!previous || previous.refreshToken === tokens.refreshToken) return null
+async function revokePrevious(api: PipecatApi, previous: Credentials | undefined, tokens: TokenSet): Promise<null | RevokeOutcome> {
+  if (!previous?.refreshToken || previous.refreshToken === tokens.refreshToken) return null
   // The old access token speaks for the old session while it is valid; otherwise the new one asks.
-  const isOldTokenValid = previous.token !== undefined && previous.tokenExpiresAt - 60 > Date.now() / 1000
-  return api.logout(isOldTokenValid ? previous.token! : tokens.accessToken, previous.refreshToken)
+  const isOldTokenValid = previous.token !== '' && previous.expiresAt !== undefined && !isExpiringSoon(previous.expiresAt)
+  return api.logout(isOldTokenValid ? previous.token : tokens.accessToken, previous.refreshToken)
 }

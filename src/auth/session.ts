@@ -45,9 +45,6 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   }
 }
 
-/** A token the session can use, with what it takes to renew it. */
-type TokenState = Pick<Credentials, 'expiresAt' | 'refreshToken' | 'token'>
-
 export class Session {
   /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
   private readonly refreshes = new Map<string, Promise<string>>()
@@ -110,9 +107,9 @@ export class Session {
     let pending = this.refreshes.get(staleToken)
     if (!pending) {
       pending = this.store
-      .update(async ({data}) => {
-        const stored = storedTokens(data)
-        if (stored && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
+      .update<Pick<Credentials, 'expiresAt' | 'refreshToken' | 'token'>>(async ({data}) => {
+        const stored = storedCredentials(data)
+        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
         if (!stored?.refreshToken) throw this.rejected()
         const tokens = await refreshTokens(this.api.http, await this.provider(), stored.refreshToken)
         const renewed = {expiresAt: tokens.expiresAt, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken}
@@ -153,15 +150,22 @@ function isUnauthorized(error: unknown): boolean {
   return error instanceof HttpStatusError && error.status === 401
 }
 
-function isExpiringSoon(expiresAt: number | undefined): boolean {
+/** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */
+export function isExpiringSoon(expiresAt: number | undefined): boolean {
   return expiresAt !== undefined && expiresAt - REFRESH_MARGIN <= Date.now() / 1000
 }
 
-/** The credentials in the file as it is now (inside the lock). */
-function storedTokens(data: ConfigSnapshot['data']): TokenState | undefined {
+/**
+ * The credentials the file itself holds (not PIPECAT_TOKEN's), read from the
+ * document as it is now; undefined when it holds neither a token nor a refresh token.
+ */
+export function storedCredentials(data: ConfigSnapshot['data']): Credentials | undefined {
   const token = typeof data.token === 'string' ? data.token : ''
-  if (!token) return undefined
   const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
+  if (!token && !refreshToken) return undefined
   const expires = typeof data.token_expires_at === 'number' ? data.token_expires_at : 0
-  return {expiresAt: Number.isFinite(expires) && expires > 0 ? expires : undefined, refreshToken, token}
+  const expiresAt = Number.isFinite(expires) && expires > 0 ? expires : undefined
+  return {
+    expiresAt, method: authMethod(token, refreshToken, expiresAt), refreshToken, source: 'file', token,
+  }
 }

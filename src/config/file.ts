@@ -17,7 +17,7 @@ import {homedir} from 'node:os'
 import nodePath from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
 
-import {ConfigFileError, InterruptedError} from '../errors.js'
+import {ConfigFileError, InterruptedError, MalformedConfigError} from '../errors.js'
 
 /** The whole TOML document: known top-level keys plus one table per organization, and anything else we keep as found. */
 export type ConfigData = Record<string, unknown>
@@ -67,19 +67,19 @@ export function parseConfig(text: string, file: string): ConfigData {
   } catch (error) {
     const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : ''
     const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
-    throw new ConfigFileError(`The config file ${file} is not valid TOML${where}: ${reason}`, {suggestion: logoutAdvice})
+    throw new MalformedConfigError(`The config file ${file} is not valid TOML${where}: ${reason}`, {suggestion: logoutAdvice})
   }
 
   for (const [key, value] of Object.entries(data)) {
     const expected = TOP_LEVEL_KEYS[key as TopLevelKey]
     if (expected && typeof value !== expected) {
-      throw new ConfigFileError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
+      throw new MalformedConfigError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
         suggestion: logoutAdvice,
       })
     }
 
     if (!expected && !isTable(value)) {
-      throw new ConfigFileError(
+      throw new MalformedConfigError(
         `The config file ${file} is malformed: ${JSON.stringify(key)} must be an organization table ([${tomlKey(key)}]), not ${describe(value)}.`,
         {suggestion: logoutAdvice},
       )
@@ -88,7 +88,7 @@ export function parseConfig(text: string, file: string): ConfigData {
 
   // Nesting this deep parses (TOML headers have no limit) but cannot be written back; no config file looks like it.
   if (isNestedDeeperThan(data, MAX_DEPTH)) {
-    throw new ConfigFileError(`The config file ${file} is malformed: its tables are nested more than ${MAX_DEPTH} levels deep.`, {
+    throw new MalformedConfigError(`The config file ${file} is malformed: its tables are nested more than ${MAX_DEPTH} levels deep.`, {
       suggestion: logoutAdvice,
     })
   }
@@ -281,7 +281,7 @@ function decodeUtf8(bytes: Buffer, file: string): string {
   try {
     return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
   } catch {
-    throw new ConfigFileError(`The config file ${file} is not valid UTF-8 text.`, {suggestion: logoutAdvice})
+    throw new MalformedConfigError(`The config file ${file} is not valid UTF-8 text.`, {suggestion: logoutAdvice})
   }
 }
 

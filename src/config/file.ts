@@ -160,31 +160,17 @@ export class ConfigStore {
   /** Runs `work` holding the lock on the config file (stale locks from crashed processes are broken after 10 s). */
   async withLock<T>(work: () => Promise<T>): Promise<T> {
     await this.ensureDirectory()
-    let release: () => Promise<void>
+    const release = await this.acquireLock()
+    let result: T
     try {
-      // Loaded here, not at start-up: `cloud config` and --help never lock.
-      const {lock} = await import('proper-lockfile')
-      release = await lock(this.path, {
-        lockfilePath: `${this.path}.lock`,
-        onCompromised() {},
-        realpath: false,
-        retries: {
-          factor: 1.3, maxTimeout: 250, minTimeout: 15, retries: 120,
-        },
-        stale: 10_000,
-      })
+      result = await work()
     } catch (error) {
-      throw new ConfigFileError(`Could not lock the config file ${this.path}: ${(error as Error).message}`, {
-        cause: error,
-        suggestion: `Another command may be updating it; try again. If none is running, delete ${this.path}.lock.`,
-      })
+      await releaseLock(release)
+      throw error
     }
 
-    try {
-      return await work()
-    } finally {
-      await release().catch(() => {})
-    }
+    await releaseLock(release)
+    return result
   }
 
   /** Writes the document atomically: a 0600 temp file in the same folder, fsync, rename. Ctrl-C waits for it to finish. */
@@ -221,6 +207,42 @@ export class ConfigStore {
     }
 
     if (isInterrupted) throw new InterruptedError('Interrupted after the config file was saved.')
+  }
+
+  /**
+   * Takes the lock, waiting while another command holds it. Each attempt is
+   * one step Ctrl-C cannot split (a lock taken but not yet registered for
+   * removal at exit would be left behind); the waits between them stay
+   * interruptible.
+   */
+  private async acquireLock(): Promise<() => Promise<void>> {
+    // Loaded here, not at start-up: `cloud config` and --help never lock.
+    const {lock} = await import('proper-lockfile')
+    const options = {
+      lockfilePath: `${this.path}.lock`, onCompromised() {}, realpath: false, retries: 0, stale: 10_000,
+    }
+    /* eslint-disable no-await-in-loop -- attempts are sequential by nature */
+    for (let attempt = 0, delay = 15; ; attempt++, delay = Math.min(delay * 1.3, 250)) {
+      try {
+        const {isInterrupted, value: release} = await uninterrupted(async () => lock(this.path, options))
+        if (!isInterrupted) return release
+        await releaseLock(release)
+        throw new InterruptedError('Interrupted; the config file was left as it was.')
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt >= LOCK_ATTEMPTS) {
+          throw new ConfigFileError(`Could not lock the config file ${this.path}: ${(error as Error).message}`, {
+            cause: error,
+            suggestion: `Another command may be updating it; try again. If none is running, delete ${this.path}.lock.`,
+          })
+        }
+      }
+
+      await new Promise(resolve => {
+        setTimeout(resolve, delay)
+      })
+    }
+    /* eslint-enable no-await-in-loop */
   }
 
   private async ensureDirectory(): Promise<void> {
@@ -274,6 +296,34 @@ export class ConfigStore {
     } catch {
       return this.path
     }
+  }
+}
+
+/** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */
+const LOCK_ATTEMPTS = 120
+
+/** Releases the lock as one step Ctrl-C cannot split; an interrupt during it is reported after. */
+async function releaseLock(release: () => Promise<void>): Promise<void> {
+  const {isInterrupted} = await uninterrupted(async () => release().catch(() => {}))
+  if (isInterrupted) throw new InterruptedError('Interrupted as the config file was unlocked; any change to it was saved whole.')
+}
+
+/**
+ * Runs a short step that Ctrl-C must not cut in half (taking or releasing the
+ * lock): the interrupt waits for it and is reported after.
+ */
+async function uninterrupted<T>(step: () => Promise<T>): Promise<{isInterrupted: boolean; value: T}> {
+  let isInterrupted = false
+  const defer = () => {
+    isInterrupted = true
+  }
+
+  process.on('SIGINT', defer)
+  try {
+    const value = await step()
+    return {isInterrupted, value}
+  } finally {
+    process.off('SIGINT', defer)
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * The base of every command: the config file, settings, the API client and
- * session, --json, and the one place failures become a message, a suggestion
- * and an exit code.
+ * The base of every command: it builds the context flows run in (config,
+ * API client, session, output, stdin, the signal Ctrl-C aborts), and it is the
+ * one place failures become a message, a suggestion and an exit code.
  */
 import {
   Command,
@@ -11,60 +11,20 @@ import {
   ux,
 } from '@oclif/core'
 
-import type {PipecatApi} from './api/pipecat.js'
-import type {Session} from './auth/session.js'
-
-import {type ConfigSnapshot, ConfigStore, defaultConfigPath} from './config/file.js'
-import {resolveSettings, type Settings, settingText} from './config/settings.js'
-import {
-  ExitCode,
-  InterruptedError,
-  NotLoggedInError,
-  PipecatError,
-} from './errors.js'
-
-export type LoadedConfig = {
-  settings: Settings;
-  snapshot: ConfigSnapshot;
-  store: ConfigStore;
-}
+import {type Context, createContext} from './context.js'
+import {ExitCode, InterruptedError, PipecatError} from './errors.js'
+import {onInterrupt} from './interrupt.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
-  static enableJsonFlag = true
+  static override enableJsonFlag = true
 
+  /** What every flow gets; built in init(). */
+  protected context!: Context
   protected flags!: Interfaces.InferredFlags<T['baseFlags'] & T['flags']>
-  private loaded?: Promise<LoadedConfig>
+  private readonly interruption = new AbortController()
+  private stopListening?: () => void
 
-  /**
-   * Ctrl-C where no step handles it itself (login's wait and config writes do,
-   * with their own listeners): reported like any failure, exit 130, --json too.
-   */
-  private readonly onInterrupt = () => {
-    if (process.listenerCount('SIGINT') > 0) return
-    this.catch(new InterruptedError())
-    .catch(() => {})
-    .finally(() => {
-      // eslint-disable-next-line unicorn/no-process-exit -- the signal arrived outside any step that could throw; this is the CLI exiting
-      process.exit(ExitCode.interrupted)
-    })
-  }
-
-  /** The API client; `got` is imported here, on first use, never at start-up. */
-  protected async api(): Promise<PipecatApi> {
-    const [{HttpClient}, {PipecatApi}, {settings}] = await Promise.all([
-      import('./api/http.js'),
-      import('./api/pipecat.js'),
-      this.loadConfig(),
-    ])
-    const timeout = Number(process.env.PIPECAT_HTTP_TIMEOUT)
-    const http = await HttpClient.create({
-      timeoutMs: timeout > 0 ? timeout * 1000 : undefined,
-      userAgent: `${this.ctor.plugin?.name ?? '@pipecat-ai/plugin-cloud'}/${this.ctor.plugin?.version ?? 'dev'} ${this.config.userAgent}`,
-    })
-    return new PipecatApi(http, settings)
-  }
-
-  protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
     if (ux.action.running) ux.action.stop('failed')
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
@@ -83,12 +43,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return `${this.config.bin} ${toConfiguredId(id.replaceAll(' ', ':'), this.config)}`
   }
 
-  async finally(error: Error | undefined): Promise<unknown> {
-    process.off('SIGINT', this.onInterrupt)
+  override async finally(error: Error | undefined): Promise<unknown> {
+    this.stopListening?.()
     return super.finally(error)
   }
 
-  async init(): Promise<void> {
+  override async init(): Promise<void> {
     await super.init()
     const {flags} = await this.parse({
       args: this.ctor.args,
@@ -98,35 +58,51 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as typeof this.flags
-    process.once('SIGINT', this.onInterrupt)
+    this.stopListening = onInterrupt(() => {
+      this.interrupted()
+    })
+    this.context = createContext({
+      env: process.env,
+      output: {
+        log: line => {
+          this.log(line)
+        },
+        // The sign-in address must reach an agent that asked for --json, too.
+        notice(line) {
+          ux.stderr(line)
+        },
+        progress: line => {
+          this.logToStderr(line)
+        },
+        // Warnings go to stderr, also under --json (stdout stays one JSON document).
+        warn(message) {
+          ux.stderr(`Warning: ${message}`)
+        },
+      },
+      signal: this.interruption.signal,
+      stdin: process.stdin,
+      userAgent: this.userAgent(),
+    })
   }
 
-  /** Loads the config file once per command: path, parsed data (validated, permissions repaired) and resolved settings. */
-  protected async loadConfig(): Promise<LoadedConfig> {
-    this.loaded ??= (async () => {
-      const store = new ConfigStore(defaultConfigPath(), message => {
-        this.warnUser(message);
-      })
-      const snapshot = await store.read()
-      if (snapshot.tokenUnusable) this.warnUser(snapshot.tokenUnusable)
-      return {settings: resolveSettings(snapshot.data), snapshot, store}
-    })()
-    return this.loaded
-  }
+  /**
+   * Ctrl-C: the context's signal aborts, so the wait or request under way
+   * stops and its InterruptedError is reported like any failure (exit 130,
+   * JSON under --json). A second Ctrl-C does not wait for that.
+   */
+  private interrupted(): void {
+    if (!this.interruption.signal.aborted) {
+      const command = this.id ?? 'cloud'
+      this.interruption.abort(new InterruptedError('Interrupted.', {suggestion: ref => `Run \`${ref(command)}\` again.`}))
+      return
+    }
 
-  /** The signed-in session; NotLoggedInError when there are no credentials. */
-  protected async session(): Promise<Session> {
-    // No token at all: say so before loading the auth modules (the quickest path of `whoami` when signed out).
-    if (!settingText((await this.loadConfig()).settings, 'token')) throw new NotLoggedInError()
-    const [{currentCredentials, Session}, {settings, snapshot, store}] = await Promise.all([import('./auth/session.js'), this.loadConfig()])
-    const credentials = currentCredentials(settings, snapshot)
-    if (!credentials) throw new NotLoggedInError()
-    return new Session(await this.api(), credentials, store)
-  }
-
-  /** Warnings go to stderr, also under --json (stdout stays one JSON document). */
-  protected warnUser(message: string): void {
-    ux.stderr(`Warning: ${message}`)
+    this.catch(new InterruptedError('Interrupted twice; stopped at once.'))
+    .catch(() => {})
+    .finally(() => {
+      // eslint-disable-next-line unicorn/no-process-exit -- a second Ctrl-C: the user wants out now, whatever step is under way
+      process.exit(ExitCode.interrupted)
+    })
   }
 
   private toCliError(error: Error & {oclif?: {exit?: number}}): Error {
@@ -145,6 +121,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       suggestions: ['Run again with DEBUG=* for details, and report it if it persists.'],
     })
     return withDebugStack(cliError, error)
+  }
+
+  /** The plugin, then the host CLI when there is one (standalone, the plugin is the CLI: named once). */
+  private userAgent(): string {
+    const plugin = `${this.ctor.plugin?.name ?? '@pipecat-ai/plugin-cloud'}/${this.ctor.plugin?.version ?? 'dev'}`
+    const host = this.config.userAgent
+    return host.startsWith(`${plugin} `) ? host : `${plugin} ${host}`
   }
 }
 

@@ -60,7 +60,7 @@ export class LoginError extends PipecatError {}
 
 /** Ctrl-C. */
 export class InterruptedError extends PipecatError {
-  constructor(message = 'Interrupted.') {
-    super(message, {exit: ExitCode.interrupted, suggestion: 'Nothing was changed.'})
+  constructor(message = 'Interrupted.', options: {suggestion?: Suggestion} = {}) {
+    super(message, {exit: ExitCode.interrupted, suggestion: options.suggestion ?? 'Run the command again to finish what it was doing.'})
   }
 }

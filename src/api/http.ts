@@ -31,7 +31,7 @@ export type HttpResponse<T> = {
 export class HttpStatusError extends ServiceError {
   constructor(
     message: string,
-    readonly status: number,
+    override readonly status: number,
     readonly body: unknown,
     readonly retryAfter?: string,
   ) {

@@ -25,8 +25,6 @@ export type AuthConfig = {
   scopes: string;
 }
 
-export type RevokeOutcome = 'not-confirmed' | 'revoked' | 'service-unavailable'
-
 export type TokenFlow = {
   code?: string;
   tokenFlowId: string;
@@ -60,17 +58,6 @@ export class PipecatApi {
     const {apiKey} = (body ?? {}) as Record<string, unknown>
     if (typeof apiKey !== 'string') throw this.unexpected('daily_key_path')
     return apiKey
-  }
-
-  /** Asks the service to revoke a refresh token's session; never throws for the service's answer. */
-  async logout(token: string, refreshToken: string): Promise<RevokeOutcome> {
-    try {
-      await this.revokeSession(token, refreshToken)
-      return 'revoked'
-    } catch (error) {
-      if (error instanceof HttpStatusError && error.status === 503) return 'service-unavailable'
-      return 'not-confirmed'
-    }
   }
 
   async organizations(token: string): Promise<Organization[]> {
@@ -136,7 +123,10 @@ export class PipecatApi {
   url(path: 'auth_config_path' | 'daily_key_path' | 'login_path' | 'login_status_path' | 'logout_path' | 'organization_path' | 'whoami_path', params: Record<string, string> = {}): string {
     const host = settingText(this.settings, 'api_host').replace(/\/+$/v, '')
     const template = settingText(this.settings, path)
-    return host + template.replaceAll(/\{(\w+)\}/gv, (whole, key: string) => (Object.hasOwn(params, key) ? encodeURIComponent(params[key]) : whole))
+    return host + template.replaceAll(/\{(\w+)\}/gv, (whole, key: string) => {
+      const value = params[key]
+      return value === undefined ? whole : encodeURIComponent(value)
+    })
   }
 
   async user(token: string): Promise<User> {

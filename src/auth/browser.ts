@@ -5,6 +5,8 @@
  */
 import {release} from 'node:os'
 
+import type {Context} from '../context.js'
+
 /** An opener that has not failed within this time is taken to have worked (browsers may keep it running). */
 const OPENER_GRACE_MS = 2000
 
@@ -46,4 +48,31 @@ export async function openBrowser(url: string): Promise<string | undefined> {
   } catch (error) {
     return `the browser opener failed (${(error as Error).message.split('\n', 1)[0]})`
   }
+}
+
+/**
+ * The sign-in address (and code) first, always, as plain lines; then the
+ * browser, unless headless or there is none to open. `session` aborts once
+ * the sign-in is over, so a late opener failure says nothing.
+ */
+export function showSignInAddress(
+  {env, output}: Pick<Context, 'env' | 'output'>,
+  {code, headless, session, url}: {code?: string; headless: boolean; session: AbortSignal; url: string},
+): void {
+  output.notice('To sign in to Pipecat Cloud, open this address in a browser:')
+  output.notice(url)
+  if (code) output.notice(`and check that the page shows this code: ${code}`)
+  if (headless) return
+  const unavailable = browserUnavailable(env)
+  if (unavailable) {
+    output.progress(`Not opening a browser: ${unavailable}. Open the address above yourself.`)
+    return
+  }
+
+  output.progress('Opening the address in your browser...')
+  openBrowser(url)
+  .then(failure => {
+    if (failure && !session.aborted) output.progress(`Could not open a browser: ${failure}. Open the address above yourself.`)
+  })
+  .catch(() => {})
 }

@@ -6,19 +6,16 @@ import type {ConfigSnapshot, ConfigStore} from '../config/file.js'
 
 import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
+import {expiryFrom, type StoredCredentials, storedCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, LoginError, NotLoggedInError} from '../errors.js'
 import {discover, type Provider, refreshTokens} from './oauth.js'
 
 export type AuthMethod = 'oauth' | 'personal-access-token' | 'token'
 
-export type Credentials = {
-  /** Unix seconds; undefined when the token does not expire. */
-  expiresAt?: number;
+export type Credentials = StoredCredentials & {
   method: AuthMethod;
-  refreshToken?: string;
   source: 'environment' | 'file';
-  token: string;
 }
 
 /** Refresh a token this close to its expiry (seconds). */
@@ -26,23 +23,32 @@ const REFRESH_MARGIN = 60
 
 export const PAT_PREFIX = 'pcc_pat_'
 
-export function authMethod(token: string, refreshToken?: string, expiresAt?: number): AuthMethod {
+export function authMethod({expiresAt, refreshToken, token}: StoredCredentials): AuthMethod {
   if (token.startsWith(PAT_PREFIX)) return 'personal-access-token'
-  return Boolean(refreshToken) || (expiresAt ?? 0) > 0 ? 'oauth' : 'token'
+  return expiresAt !== undefined || Boolean(refreshToken) ? 'oauth' : 'token'
+}
+
+/** Credentials the file holds, with how they were obtained. */
+export function fileCredentials(stored: StoredCredentials): Credentials {
+  return {...stored, method: authMethod(stored), source: 'file'}
 }
 
 /** The credentials in effect: PIPECAT_TOKEN wins over the file. Undefined when there are none. */
 export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot): Credentials | undefined {
   const token = settingText(settings, 'token')
   if (!token) return undefined
-  if (settings.token.source === 'environment') return {method: authMethod(token), source: 'environment', token}
+  if (settings.token.source === 'environment') return {method: authMethod({token}), source: 'environment', token}
   if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'The stored token was not used.'})
-  const refreshToken = settingText(settings, 'refresh_token') || undefined
-  const expires = Number(settings.token_expires_at.value ?? 0)
-  const expiresAt = Number.isFinite(expires) && expires > 0 ? expires : undefined
-  return {
-    expiresAt, method: authMethod(token, refreshToken, expiresAt), refreshToken, source: 'file', token,
-  }
+  return fileCredentials({
+    expiresAt: expiryFrom(settings.token_expires_at.value),
+    refreshToken: settingText(settings, 'refresh_token') || undefined,
+    token,
+  })
+}
+
+/** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */
+export function isExpiringSoon(expiresAt: number | undefined): boolean {
+  return expiresAt !== undefined && expiresAt - REFRESH_MARGIN <= Date.now() / 1000
 }
 
 export class Session {
@@ -76,8 +82,7 @@ export class Session {
   /** The access token to use now, refreshed first when it expires within a minute. */
   async token(): Promise<string> {
     const {expiresAt, token} = this.credentials
-    if (expiresAt !== undefined && expiresAt - REFRESH_MARGIN <= Date.now() / 1000 && this.canRefresh()) return this.refresh(token)
-    return token
+    return isExpiringSoon(expiresAt) && this.canRefresh() ? this.refresh(token) : token
   }
 
   private canRefresh(): boolean {
@@ -107,7 +112,7 @@ export class Session {
     let pending = this.refreshes.get(staleToken)
     if (!pending) {
       pending = this.store
-      .update<Pick<Credentials, 'expiresAt' | 'refreshToken' | 'token'>>(async ({data}) => {
+      .update<StoredCredentials>(async ({data}) => {
         const stored = storedCredentials(data)
         if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
         if (!stored?.refreshToken) throw this.rejected()
@@ -121,12 +126,7 @@ export class Session {
         }
       })
       .then(renewed => {
-        Object.assign(this.credentials, {
-          expiresAt: renewed.expiresAt,
-          method: authMethod(renewed.token, renewed.refreshToken, renewed.expiresAt),
-          refreshToken: renewed.refreshToken,
-          token: renewed.token,
-        })
+        Object.assign(this.credentials, fileCredentials(renewed))
         return renewed.token
       })
       this.refreshes.set(staleToken, pending)
@@ -148,24 +148,4 @@ export class Session {
 
 function isUnauthorized(error: unknown): boolean {
   return error instanceof HttpStatusError && error.status === 401
-}
-
-/** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */
-export function isExpiringSoon(expiresAt: number | undefined): boolean {
-  return expiresAt !== undefined && expiresAt - REFRESH_MARGIN <= Date.now() / 1000
-}
-
-/**
- * The credentials the file itself holds (not PIPECAT_TOKEN's), read from the
- * document as it is now; undefined when it holds neither a token nor a refresh token.
- */
-export function storedCredentials(data: ConfigSnapshot['data']): Credentials | undefined {
-  const token = typeof data.token === 'string' ? data.token : ''
-  const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
-  if (!token && !refreshToken) return undefined
-  const expires = typeof data.token_expires_at === 'number' ? data.token_expires_at : 0
-  const expiresAt = Number.isFinite(expires) && expires > 0 ? expires : undefined
-  return {
-    expiresAt, method: authMethod(token, refreshToken, expiresAt), refreshToken, source: 'file', token,
-  }
 }

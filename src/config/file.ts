@@ -17,22 +17,15 @@ import {homedir} from 'node:os'
 import nodePath from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
 
-import {ConfigFileError, InterruptedError, MalformedConfigError} from '../errors.js'
-
-/** The whole TOML document: known top-level keys plus one table per organization, and anything else we keep as found. */
-export type ConfigData = Record<string, unknown>
-
-/** Top-level keys that are not organization tables, with the type each must have. */
-const TOP_LEVEL_KEYS = {
-  org: 'string',
-  refresh_token: 'string',
-  token: 'string',
-  token_expires_at: 'number',
-} as const
-
-export type TopLevelKey = keyof typeof TOP_LEVEL_KEYS
-
-export const CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_at'] as const
+import {ConfigFileError, MalformedConfigError} from '../errors.js'
+import {uninterrupted} from '../interrupt.js'
+import {sleep} from '../wait.js'
+import {
+  type ConfigData,
+  isTable,
+  TOP_LEVEL_KEYS,
+  type TopLevelKey,
+} from './document.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -48,15 +41,6 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
   const override = env.PIPECAT_CONFIG_PATH
   if (override) return override.startsWith('~/') ? nodePath.join(homedir(), override.slice(2)) : override
   return nodePath.join(homedir(), '.config', 'pipecatcloud', 'pipecatcloud.toml')
-}
-
-export function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
-}
-
-/** Organization tables: every top-level table. */
-export function organizationTables(data: ConfigData): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, Record<string, unknown>] => isTable(entry[1])))
 }
 
 /** Parses and validates a config document; throws ConfigFileError naming the file and the problem. */
@@ -122,11 +106,24 @@ function describe(value: unknown): string {
   return `a ${typeof value}`
 }
 
+export type ConfigStoreOptions = {
+  /** Ctrl-C: aborts waiting for the lock, and is reported after a write it arrived during. */
+  signal?: AbortSignal;
+  /** Where warnings go (a repaired file mode). */
+  warn?: (message: string) => void;
+}
+
 export class ConfigStore {
+  private readonly signal?: AbortSignal
+  private readonly warn: (message: string) => void
+
   constructor(
     readonly path: string,
-    private readonly warn: (message: string) => void = () => {},
-  ) {}
+    options: ConfigStoreOptions = {},
+  ) {
+    this.signal = options.signal
+    this.warn = options.warn ?? (() => {})
+  }
 
   /** Moves the file aside to a timestamped backup beside it; returns the backup's path. Used by logout on a malformed file. */
   async backUp(): Promise<string> {
@@ -150,6 +147,7 @@ export class ConfigStore {
    */
   async update<T>(change: (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}): Promise<T> {
     return this.withLock(async () => {
+      this.signal?.throwIfAborted()
       const snapshot = await this.read()
       const {data, result} = await change(snapshot)
       if (data) await this.write(data)
@@ -161,52 +159,43 @@ export class ConfigStore {
   async withLock<T>(work: () => Promise<T>): Promise<T> {
     await this.ensureDirectory()
     const release = await this.acquireLock()
-    let result: T
     try {
-      result = await work()
-    } catch (error) {
+      return await work()
+    } finally {
       await releaseLock(release)
-      throw error
     }
-
-    await releaseLock(release)
-    return result
   }
 
-  /** Writes the document atomically: a 0600 temp file in the same folder, fsync, rename. Ctrl-C waits for it to finish. */
+  /**
+   * Writes the document atomically: a 0600 temp file in the same folder, fsync,
+   * rename. Ctrl-C waits for it to finish, then is reported.
+   */
   async write(data: ConfigData): Promise<void> {
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')
     const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-    let isInterrupted = false
-    const deferInterrupt = () => {
-      isInterrupted = true
-    }
-
-    process.on('SIGINT', deferInterrupt)
-    try {
-      const handle = await open(temporary, 'wx', 0o600)
+    await uninterrupted(async () => {
       try {
-        await handle.writeFile(stringify(data))
-        await handle.sync()
-      } finally {
-        await handle.close()
+        const handle = await open(temporary, 'wx', 0o600)
+        try {
+          await handle.writeFile(stringify(data))
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+
+        await rename(temporary, target)
+        await syncDirectory(nodePath.dirname(target))
+      } catch (error) {
+        await rm(temporary, {force: true})
+        throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
+          cause: error,
+          suggestion: 'Nothing was changed. Free some disk space or fix the folder permissions, then try again.',
+        })
       }
-
-      await rename(temporary, target)
-      await syncDirectory(nodePath.dirname(target))
-    } catch (error) {
-      await rm(temporary, {force: true})
-      throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
-        cause: error,
-        suggestion: 'Nothing was changed. Free some disk space or fix the folder permissions, then try again.',
-      })
-    } finally {
-      process.removeListener('SIGINT', deferInterrupt)
-    }
-
-    if (isInterrupted) throw new InterruptedError('Interrupted after the config file was saved.')
+    })
+    this.signal?.throwIfAborted()
   }
 
   /**
@@ -223,13 +212,10 @@ export class ConfigStore {
     }
     /* eslint-disable no-await-in-loop -- attempts are sequential by nature */
     for (let attempt = 0, delay = 15; ; attempt++, delay = Math.min(delay * 1.3, 250)) {
+      this.signal?.throwIfAborted()
       try {
-        const {isInterrupted, value: release} = await uninterrupted(async () => lock(this.path, options))
-        if (!isInterrupted) return release
-        await releaseLock(release)
-        throw new InterruptedError('Interrupted; the config file was left as it was.')
+        return await uninterrupted(async () => lock(this.path, options))
       } catch (error) {
-        if (error instanceof InterruptedError) throw error
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt >= LOCK_ATTEMPTS) {
           throw new ConfigFileError(`Could not lock the config file ${this.path}: ${(error as Error).message}`, {
             cause: error,
@@ -238,7 +224,8 @@ export class ConfigStore {
         }
       }
 
-      await new Promise(resolve => {
+      if (this.signal) await sleep(delay, this.signal)
+      else await new Promise(resolve => {
         setTimeout(resolve, delay)
       })
     }
@@ -302,29 +289,9 @@ export class ConfigStore {
 /** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */
 const LOCK_ATTEMPTS = 120
 
-/** Releases the lock as one step Ctrl-C cannot split; an interrupt during it is reported after. */
+/** Releases the lock as one step Ctrl-C cannot split (a lock left behind would block the next command for 10 s). */
 async function releaseLock(release: () => Promise<void>): Promise<void> {
-  const {isInterrupted} = await uninterrupted(async () => release().catch(() => {}))
-  if (isInterrupted) throw new InterruptedError('Interrupted as the config file was unlocked; any change to it was saved whole.')
-}
-
-/**
- * Runs a short step that Ctrl-C must not cut in half (taking or releasing the
- * lock): the interrupt waits for it and is reported after.
- */
-async function uninterrupted<T>(step: () => Promise<T>): Promise<{isInterrupted: boolean; value: T}> {
-  let isInterrupted = false
-  const defer = () => {
-    isInterrupted = true
-  }
-
-  process.on('SIGINT', defer)
-  try {
-    const value = await step()
-    return {isInterrupted, value}
-  } finally {
-    process.off('SIGINT', defer)
-  }
+  await uninterrupted(async () => release().catch(() => {}))
 }
 
 function decodeUtf8(bytes: Buffer, file: string): string {

@@ -2,10 +2,11 @@
  * What `cloud config` shows: the file, every setting with its value and where
  * it came from, token expiry, and the organization tables. Secrets redacted.
  */
-import type {LoadedConfig} from '../base-command.js'
+import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
-import {organizationTables} from './file.js'
+import {type Expiry, expiryOf} from '../time.js'
+import {expiryFrom, organizationTables} from './document.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
 export type ConfigReport = {
@@ -14,7 +15,7 @@ export type ConfigReport = {
   organizations: Record<string, Record<string, unknown>>;
   path: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
-  tokenExpiry: null | {at: string; expired: boolean; relative: string};
+  tokenExpiry: Expiry | null;
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
@@ -37,36 +38,13 @@ function redactValue(key: string, value: unknown): unknown {
   return value
 }
 
-export function relativeTime(seconds: number): string {
-  const magnitude = Math.abs(seconds)
-  const units: Array<[number, string]> = [
-    [86_400, 'd'],
-    [3600, 'h'],
-    [60, 'min'],
-    [1, 's'],
-  ]
-  const [size, unit] = units.find(([unitSize]) => magnitude >= unitSize) ?? [1, 's']
-  const amount = `${Math.floor(magnitude / size)} ${unit}`
-  return seconds >= 0 ? `in ${amount}` : `expired ${amount} ago`
-}
-
-/** When a token expires, as a date and relative to now; undefined for a time no date can show (nan, inf, beyond the year 275760). */
-export function expiryOf(expiresAt: number, now = Date.now() / 1000): undefined | {at: string; expired: boolean; relative: string} {
-  const date = new Date(expiresAt * 1000)
-  if (Number.isNaN(date.getTime())) return undefined
-  return {at: date.toISOString(), expired: expiresAt <= now, relative: relativeTime(expiresAt - now)}
-}
-
 export function configReport({settings, snapshot, store}: LoadedConfig, now = Date.now() / 1000): ConfigReport {
   const entries = SETTING_NAMES.map(name => {
     const {env, source, value} = settings[name]
     return [name, {env, source: source ?? null, value: value === undefined ? null : (redactValue(name, value) as number | string)}]
   })
-  const expiresAt = Number(settings.token_expires_at.value ?? 0)
-  const tokenExpiry =
-    settings.token.value && Number.isFinite(expiresAt) && expiresAt > 0
-      ? (expiryOf(expiresAt, now) ?? null)
-      : null
+  const expiresAt = expiryFrom(settings.token_expires_at.value)
+  const tokenExpiry = expiresAt !== undefined && settings.token.value ? (expiryOf(expiresAt, now) ?? null) : null
   const organizations = Object.fromEntries(
     Object.entries(organizationTables(snapshot.data)).map(([org, table]) => [
       org,
@@ -91,20 +69,24 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
   organization: 'organization table',
 }
 
+type Row = [name: string, value: string, origin: string]
+
 /** The human form, as lines. */
 export function renderConfigReport(report: ConfigReport): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
   const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`, '']
-  const rows = Object.entries(report.settings).map(([name, {env, source, value}]) => {
+  const rows = Object.entries(report.settings).map(([name, {env, source, value}]): Row => {
     let shown = value === null ? '(not set)' : show(value)
     if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
     const origin = source === null ? '' : (source === 'environment' ? `environment (${env})` : SOURCE_LABELS[source])
     return [name, shown, origin]
   })
-  const widths = [0, 1].map(column => Math.max(...rows.map(row => row[column].length), column === 0 ? 'SETTING'.length : 'VALUE'.length))
-  const format = (row: string[]) => `${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2]}`.trimEnd()
-  lines.push(format(['SETTING', 'VALUE', 'SOURCE']), ...rows.map(row => format(row)))
+  const header: Row = ['SETTING', 'VALUE', 'SOURCE']
+  const nameWidth = Math.max(...[header, ...rows].map(([name]) => name.length))
+  const valueWidth = Math.max(...[header, ...rows].map(([, value]) => value.length))
+  const format = ([name, value, origin]: Row) => `${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${origin}`.trimEnd()
+  lines.push(format(header), ...rows.map(row => format(row)))
 
   const organizations = Object.entries(report.organizations)
   lines.push('', organizations.length === 0 ? 'Organization tables: none' : 'Organization tables:')

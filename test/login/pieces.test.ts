@@ -2,8 +2,8 @@ import {expect} from 'chai'
 import {networkInterfaces} from 'node:os'
 
 import {browserUnavailable} from '../../src/auth/browser.js'
-import {parsePasted} from '../../src/auth/login.js'
 import {loopbackCallback} from '../../src/auth/loopback.js'
+import {parsePasted} from '../../src/auth/methods/browser-oauth.js'
 import {
   authorizationCode,
   authorizationRequest,

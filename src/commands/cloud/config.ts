@@ -2,7 +2,7 @@ import {BaseCommand} from '../../base-command.js'
 import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 
 export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
-  static description = [
+  static override description = [
     "Shows the config file's path and whether it exists, every setting with its value and where it came from "
     + '(environment, config file, organization table or default), when the token expires, and the organization tables. '
     + 'Tokens are redacted.',
@@ -10,11 +10,11 @@ export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
     + 'overridden with a PIPECAT_<NAME> environment variable. `<%= config.bin %> cloud --config` prints the same.',
   ].join('\n\n')
 
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
-  static summary = 'Show the current Pipecat Cloud configuration.'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static override summary = 'Show the current Pipecat Cloud configuration.'
 
   async run(): Promise<ConfigReport> {
-    const report = configReport(await this.loadConfig())
+    const report = configReport(await this.context.loadConfig())
     for (const line of renderConfigReport(report)) this.log(line)
     return report
   }

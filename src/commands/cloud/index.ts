@@ -4,13 +4,13 @@ import {BaseCommand} from '../../base-command.js'
 import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
-  static description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does.'
-  static examples = ['<%= config.bin %> <%= command.id %> --config', '<%= config.bin %> <%= command.id %> --config --json']
-  static flags = {
+  static override description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does.'
+  static override examples = ['<%= config.bin %> <%= command.id %> --config', '<%= config.bin %> <%= command.id %> --config --json']
+  static override flags = {
     config: Flags.boolean({default: false, description: 'Show the current configuration (the same as `cloud<%= config.topicSeparator %>config`).'}),
   }
 
-  static summary = 'Pipecat Cloud: sign in, sign out and inspect your configuration.'
+  static override summary = 'Pipecat Cloud: sign in, sign out and inspect your configuration.'
 
   async run(): Promise<ConfigReport | undefined> {
     if (!this.flags.config) {
@@ -19,7 +19,7 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
       return undefined
     }
 
-    const report = configReport(await this.loadConfig())
+    const report = configReport(await this.context.loadConfig())
     for (const line of renderConfigReport(report)) this.log(line)
     return report
   }

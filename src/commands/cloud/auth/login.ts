@@ -1,11 +1,11 @@
-import {Flags, ux} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
 
 export default class Login extends BaseCommand<typeof Login> {
-  static description = [
+  static override description = [
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
       'The address is always printed first, so it can be opened by hand; where no browser can be opened (no display,',
@@ -24,14 +24,14 @@ export default class Login extends BaseCommand<typeof Login> {
   .map(paragraph => paragraph.join(' '))
   .join('\n\n')
 
-  static examples = [
+  static override examples = [
     '<%= config.bin %> <%= command.id %>',
     {command: '<%= config.bin %> <%= command.id %> --headless', description: 'Print the sign-in address instead of opening a browser.'},
     {command: '<%= config.bin %> <%= command.id %> --with-token < token.txt', description: 'Sign in with a personal access token.'},
     {command: '<%= config.bin %> <%= command.id %> --headless --json', description: 'For agents: the address on stderr, the result as JSON.'},
   ]
 
-  static flags = {
+  static override flags = {
     headless: Flags.boolean({
       aliases: ['no-browser'],
       char: 'h',
@@ -47,31 +47,18 @@ export default class Login extends BaseCommand<typeof Login> {
     }),
   }
 
-  static summary = 'Sign in to Pipecat Cloud and store the credentials.'
+  static override summary = 'Sign in to Pipecat Cloud and store the credentials.'
 
   async run(): Promise<LoginResult> {
-    const [{login, renderLogin}, {settings, store}, api] = await Promise.all([import('../../../auth/login.js'), this.loadConfig(), this.api()])
-    const result = await login({
-      api,
+    const {login, renderLogin} = await import('../../../auth/login.js')
+    const result = await login(this.context, {
       headless: this.flags.headless,
-      output: {
-        // The address must reach an agent that asked for --json, too.
-        notice(line) {
-          ux.stderr(line)
-        },
-        progress: line => {
-          this.logToStderr(line)
-        },
-      },
-      settings,
-      stdin: process.stdin,
-      store,
       timeoutSeconds: this.flags.timeout,
       withToken: this.flags['with-token'],
     })
     for (const line of renderLogin(result)) this.log(line)
     if (result.environmentTokenOverrides) {
-      this.warnUser('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
+      this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
     }
 
     return result

@@ -1,19 +1,36 @@
 /**
- * The earlier login generation: a token flow with a code. The service gives a
- * page to approve on and a code to compare; the CLI polls until the flow is
- * complete (the service may hold each poll open: a long poll).
+ * The earlier sign-in generation, for services without OAuth (their auth
+ * config answers 404): the service gives a page to approve on and a code to
+ * compare; the CLI polls until the flow completes (the service may hold each
+ * poll open: a long poll).
  */
-import type {PipecatApi, TokenFlow} from '../api/pipecat.js'
+import type {PipecatApi, TokenFlow} from '../../api/pipecat.js'
+import type {SignInMethod} from './index.js'
 
-import {LoginError, NetworkError, ServiceError} from '../errors.js'
+import {LoginError, NetworkError, ServiceError} from '../../errors.js'
+import {sleep} from '../../wait.js'
+import {showSignInAddress} from '../browser.js'
 
 /** At most one status request every this many milliseconds (a long poll counts as its own wait). */
 export const POLL_INTERVAL_MS = 2000
 /** Polls that fail in a row (network, 5xx) before the login gives up. */
 const MAX_FAILED_POLLS = 3
 
-export async function startTokenFlow(api: PipecatApi, signal?: AbortSignal): Promise<TokenFlow> {
-  return api.startTokenFlow(signal)
+export const tokenFlow: SignInMethod = {
+  async obtain({api, context, options, signal}) {
+    const flow = await api.startTokenFlow(signal)
+    const session = new AbortController()
+    try {
+      showSignInAddress(context, {
+        code: flow.code, headless: options.headless, session: session.signal, url: flow.webUrl,
+      })
+      context.output.progress(`Waiting for the sign-in to be approved in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
+      const token = await waitForToken(api, flow, signal)
+      return {method: 'token', tokens: {accessToken: token, expiresAt: 0}}
+    } finally {
+      session.abort()
+    }
+  },
 }
 
 /** Polls until the flow completes (the token) or fails (LoginError); aborts with the signal's reason. */
@@ -37,30 +54,12 @@ export async function waitForToken(api: PipecatApi, flow: TokenFlow, signal: Abo
     }
 
     // A quick answer waits out the rest of the interval; a held (long) poll has already waited.
-    // eslint-disable-next-line no-await-in-loop
-    await delay(intervalMs - (Date.now() - started), signal)
+    // eslint-disable-next-line no-await-in-loop -- polls are sequential
+    await sleep(intervalMs - (Date.now() - started), signal)
   }
 }
 
 function isTransient(error: unknown): boolean {
   if (error instanceof NetworkError) return true
   return error instanceof ServiceError && error.status !== undefined && error.status >= 500
-}
-
-/** Waits `ms` (nothing when not positive); rejects with the signal's own reason on abort. */
-export async function delay(ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted()
-  if (ms <= 0) return
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason as Error)
-    }
-
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, {once: true})
-  })
 }

@@ -1,0 +1,156 @@
+/**
+ * `logout`: revoke the session when a refresh token is stored (10 s at most),
+ * then remove token, refresh_token and token_expires_at under the lock, keeping
+ * `org` and the organization tables. A malformed file is moved aside instead.
+ */
+import type {Context} from '../context.js'
+
+import {CREDENTIAL_KEYS, removeCredentials, storedCredentials} from '../config/document.js'
+import {ConfigStore} from '../config/file.js'
+import {type LoadedConfig} from '../config/load.js'
+import {resolveSettings, type Settings, settingText} from '../config/settings.js'
+import {MalformedConfigError, NotLoggedInError} from '../errors.js'
+import {type Revocation, type RevocationResult, revokeSession} from './revoke.js'
+import {fileCredentials, Session} from './session.js'
+
+export type LogoutResult = {
+  /** Where a malformed config file was moved. */
+  backup: null | string;
+  configPath: string;
+  /** Whether credentials were removed from the file. */
+  credentialsRemoved: boolean;
+  /** PIPECAT_TOKEN is set and still authenticates commands. */
+  environmentToken: boolean;
+  revocation: Revocation;
+  /** Why the revocation was not confirmed, in a line. */
+  revocationDetail: null | string;
+  /** The dashboard's sign-out page, when the service could not end the session. */
+  signOutUrl: string;
+  /** Whether the file held credentials; null when it could not be read to tell. */
+  wasLoggedIn: boolean | null;
+}
+
+export async function logout(context: Context): Promise<LogoutResult> {
+  const hasEnvironmentToken = Boolean(context.env.PIPECAT_TOKEN)
+  let loaded: LoadedConfig
+  try {
+    loaded = await context.loadConfig()
+  } catch (error) {
+    if (!(error instanceof MalformedConfigError)) throw error
+    return resetMalformed(context, hasEnvironmentToken)
+  }
+
+  const {settings, snapshot, store} = loaded
+  const base = {
+    backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
+  }
+  const stored = storedCredentials(snapshot.data)
+  if (!stored) {
+    // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
+    const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
+    const isRemoved = hasLeftovers && (await removeCredentials(store))
+    return {
+      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, wasLoggedIn: false,
+    }
+  }
+
+  let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
+  if (stored.refreshToken && snapshot.tokenUnusable) {
+    // Credentials others could have written are not sent anywhere.
+    revoked = {detail: 'the stored token was not sent: the config file is accessible to other users', revocation: 'not-confirmed'}
+  } else if (stored.refreshToken) {
+    const api = await context.api()
+    const {refreshToken} = stored
+    // An expiring or rejected access token is refreshed first, all within the 10 s.
+    revoked = await revokeSession(async signal => {
+      const session = new Session(api.withSignal(signal), fileCredentials(stored), store)
+      if (!stored.token) throw new NotLoggedInError('No access token is stored.')
+      await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+    })
+  }
+
+  const isRemoved = await removeCredentials(store)
+  return {
+    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, wasLoggedIn: true,
+  }
+}
+
+/** The result's lines: what the user must know on stdout, what they should be warned about on stderr. */
+export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: string[]} {
+  const stdout: string[] = []
+  const stderr: string[] = []
+  if (result.backup) {
+    stdout.push(
+      `The config file ${result.configPath} could not be read; it was moved to ${result.backup}.`,
+      'You are logged out: no credentials are stored. Its settings and organization tables are in the backup.',
+    )
+    stderr.push(`If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`)
+  } else if (result.wasLoggedIn) {
+    stdout.push(revocationLine(result), `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`)
+    const warning = revocationWarning(result)
+    if (warning) stderr.push(warning)
+  } else if (result.environmentToken) {
+    stdout.push(`No credentials are stored in ${result.configPath}; there was nothing to remove.`)
+  } else {
+    stdout.push('You are not logged in.')
+  }
+
+  if (result.environmentToken) {
+    stderr.push('PIPECAT_TOKEN is set in the environment and still authenticates every command; unset it to sign out completely.')
+  }
+
+  return {stderr, stdout: stdout.filter(Boolean)}
+}
+
+/** The stdout line for each outcome; the unconfirmed ones are warnings, on stderr. */
+function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
+  const lines: Record<Revocation, string> = {
+    'not-attempted': `There was no session to revoke on the service (no refresh token was stored). To sign out of the dashboard too, visit ${url}`,
+    'not-confirmed': '',
+    revoked: 'Your session was revoked on Pipecat Cloud.',
+    'service-unavailable': '',
+    'session-ended': 'Your session had already ended on Pipecat Cloud.',
+  }
+  return lines[revocation]
+}
+
+function revocationWarning({revocation, revocationDetail, signOutUrl: url}: LogoutResult): string | undefined {
+  if (revocation === 'service-unavailable') {
+    return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); it will expire on its own within 24 hours.'
+  }
+
+  if (revocation === 'not-confirmed') {
+    return `Pipecat Cloud did not confirm that your session was revoked (${revocationDetail ?? 'no answer'}); it stays valid until it expires (within 24 hours). To end it now, sign out at ${url}`
+  }
+
+  return undefined
+}
+
+/** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
+async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<LogoutResult> {
+  const store = new ConfigStore(context.configPath, {signal: context.signal, warn: context.output.warn})
+  // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
+  const backup = await store.withLock(async () => {
+    try {
+      await store.read()
+      return null
+    } catch (error) {
+      if (error instanceof MalformedConfigError) return store.backUp()
+      throw error
+    }
+  })
+  return {
+    backup,
+    configPath: store.path,
+    credentialsRemoved: backup !== null,
+    environmentToken: hasEnvironmentToken,
+    revocation: 'not-attempted',
+    revocationDetail: null,
+    signOutUrl: signOutUrl(resolveSettings({}, context.env)),
+    wasLoggedIn: null,
+  }
+}
+
+function signOutUrl(settings: Settings): string {
+  return `${settingText(settings, 'dashboard_host').replace(/\/+$/v, '')}/sign-out`
+}

@@ -3,6 +3,28 @@ import {parseArgs} from 'node:util'
 
 import {type Emulator, type Knobs, startEmulator} from './server.js'
 
+// a plain array: the template-literal lint rule reads "{org}" as a forgotten interpolation
+const CONTROL_HELP = [
+  'Control API, for tests and demos (not recorded, never delayed or failed):',
+  '  GET  /__emulator/state     {url, issuer, knobs, stats, requests: count}',
+  '  GET  /__emulator/requests  {requests: [{at, method, path, query, headers, body}]}',
+  '  POST /__emulator/knobs     JSON object merged over the knobs (top level only; unknown names: 400):',
+  '    accessTokenTtl S, latencyMs MS, longPollMs MS (earlier flow: hold a pending status poll)',
+  '    autoApprove, issueRefreshToken, legacyOnly: booleans',
+  '    callbackIss: iss on the OAuth redirect ("..." replaces it, null leaves it out)',
+  '    discovery: {...} merged over the OpenID discovery document',
+  '    organizations: [{name, verboseName}]    user: {userId, emails: [...]}',
+  '    failures: {KEY: {kind, status, retryAfter, times}}, KEY one of "/v1/users",',
+  '      "GET /v1/users" or a template such as "/v1/organizations/{org}/daily";',
+  '      kind: status (the default), bad-json, hang, html, reset, truncated, wrong-shape;',
+  '      status: 500 for kind status, else 200; retryAfter: seconds; times: then stop failing',
+  '  POST /__emulator/reset     clear requests and stats; knobs back to the ones it started with',
+  '  POST /__emulator/pat       {token}: a new personal access token',
+  '  POST /__emulator/tokens    {access_token, refresh_token, expires_in} as after a login; body {"ttl": S} optional',
+  '',
+  '  e.g. curl -d \'{"failures": {"/v1/users": {"status": 503, "times": 2}}}\' URL/__emulator/knobs',
+].join('\n')
+
 const USAGE = `Usage: npm run emulator -- [options]
 
   --port N          port to listen on (default 0 = a free port; 8300 is a good fixed choice)
@@ -11,7 +33,9 @@ const USAGE = `Usage: npm run emulator -- [options]
   --legacy-only     behave like an earlier-generation server (no OAuth, /auth/config is 404)
   --auto-approve    approve every sign-in without showing a page
   --quiet           do not log requests
-  --help            show this help`
+  --help            show this help
+
+${CONTROL_HELP}`
 
 class UsageError extends Error {}
 
@@ -74,7 +98,7 @@ Point the CLI at it (a separate config file keeps your real credentials safe):
 A personal access token, if you want to skip login:
   export PIPECAT_TOKEN=${emulator.issuePat()}
 
-Control API: ${emulator.url}/__emulator/state  (Ctrl-C to stop)
+Control API: ${emulator.url}/__emulator/state  (see --help; Ctrl-C to stop)
 `
 }
 

@@ -175,7 +175,7 @@ function benchEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** CPU time (user + system) of this process's waited-for children, in milliseconds; Linux only. */
 function childrenCpuMs(): number {
   try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ', 2)[1].split(' ')
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ', 2)[1]!.split(' ')
     return (Number(fields[13]) + Number(fields[14])) * TICK_MS // cutime, cstime (fields 16 and 17)
   } catch {
     return NaN
@@ -238,7 +238,7 @@ async function requestTime(emulator: Emulator, pat: string): Promise<number> {
 function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 function mean(values: number[]): number {
@@ -250,8 +250,8 @@ function shuffled<T>(items: T[]): T[] {
   for (let index = copy.length - 1; index > 0; index--) {
     const other = Math.floor(Math.random() * (index + 1))
     const swap = copy[index]
-    copy[index] = copy[other]
-    copy[other] = swap
+    copy[index] = copy[other]!
+    copy[other] = swap!
   }
 
   return copy
@@ -311,11 +311,11 @@ function whoamiRequests(emulator: Emulator): WhoamiRequests {
   for (const at of times) {
     const current = runs.at(-1)
     // Runs are at least one latency apart; the requests of one run come within a few milliseconds.
-    if (current && at - current[0] < LATENCY_MS / 2) current.push(at)
+    if (current && at - current[0]! < LATENCY_MS / 2) current.push(at)
     else runs.push([at])
   }
 
-  return {perRun: times.length / (WARMUP + RUNS), spreadMs: Math.max(...runs.map(run => run.at(-1)! - run[0]))}
+  return {perRun: times.length / (WARMUP + RUNS), spreadMs: Math.max(...runs.map(run => run.at(-1)! - run[0]!))}
 }
 
 function targetRows(timings: Map<string, Timing>, latency: number, footprint: Footprint, requests: WhoamiRequests): Row[] {

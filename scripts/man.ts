@@ -379,7 +379,7 @@ function text(input: string): string {
     .map((part, index) => {
       if (index % 2 === 0 || index === parts.length - 1) return words(index % 2 === 1 ? `\`${part}` : part)
       // A code span right after "(" or a quote continues that word.
-      return bold(part, !/(?:^|\s)$/v.test(parts[index - 1]))
+      return bold(part, !/(?:^|\s)$/v.test(parts[index - 1] ?? ''))
     })
     .join(''),
   )

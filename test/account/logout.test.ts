@@ -63,8 +63,8 @@ describe('cloud auth logout', () => {
     expect(result.stderr).to.equal('')
     expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
     const [revocation] = emulator.requests
-    expect(JSON.parse(revocation.body)).to.deep.equal({refresh_token: login.refresh})
-    expect(bearer(revocation)).to.equal(login.access)
+    expect(JSON.parse(revocation!.body)).to.deep.equal({refresh_token: login.refresh})
+    expect(bearer(revocation!)).to.equal(login.access)
     expect(emulator.stats.revocations).to.equal(1)
     expect(emulator.isValid(login.access)).to.equal(false)
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
@@ -172,7 +172,7 @@ describe('cloud auth logout', () => {
     expect(result.code).to.equal(0)
     const backups = (await readdir(path.dirname(config.file))).filter(name => name.startsWith('pipecatcloud.toml.bak-'))
     expect(backups).to.have.length(1)
-    const backup = path.join(path.dirname(config.file), backups[0])
+    const backup = path.join(path.dirname(config.file), backups[0]!)
     expect(result.stdout).to.contain(`The config file ${config.file} could not be read; it was moved to ${backup}.`)
     expect(await readText(backup)).to.equal(broken)
     expect(await exists(config.file)).to.equal(false)
@@ -203,7 +203,7 @@ describe('cloud auth logout', () => {
     expect(result.code).to.equal(0)
     expect(result.stderr).to.contain('PIPECAT_TOKEN is set in the environment and still authenticates every command')
     // The file's own session is the one revoked, not the variable's token.
-    expect(bearer(emulator.requests[0])).to.equal(login.access)
+    expect(bearer(emulator.requests[0]!)).to.equal(login.access)
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
     expectNoSecrets(result, login.access, login.refresh, pat)
   })

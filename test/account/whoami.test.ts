@@ -195,7 +195,7 @@ describe('cloud auth whoami', () => {
     expect(result.code).to.equal(0)
     const users = emulator.requests.filter(request => request.path === '/v1/users')
     expect(users).to.have.length(2)
-    expect(users[1].at - users[0].at).to.be.at.least(950)
+    expect(users[1]!.at - users[0]!.at).to.be.at.least(950)
   })
 
   it('a service asking for a long wait (Retry-After: 3600): exit 1, says how long to wait instead of "a minute"', async () => {

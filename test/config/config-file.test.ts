@@ -69,7 +69,7 @@ describe('the config file', () => {
     const zero = await runCli(['cloud', 'config', '--json'], {env: config.env})
     expect(zero.code, zero.stderr).to.equal(0)
     const report = JSON.parse(zero.stdout) as {organizations: Record<string, unknown>; settings: Record<string, {value: unknown}>; tokenExpiry: unknown}
-    expect(report.settings.token_expires_at.value).to.equal(0)
+    expect(report.settings.token_expires_at!.value).to.equal(0)
     expect(report.tokenExpiry).to.equal(null)
     expect(report.organizations).to.have.keys('another-user-org', 'user-namespace')
 
@@ -147,7 +147,7 @@ describe('the config file', () => {
     const {execFile} = await import('node:child_process')
     const mount = async (args: string[]) =>
       new Promise<boolean>(resolve => {
-        execFile(args[0], args.slice(1), error => {
+        execFile(args[0]!, args.slice(1), error => {
           resolve(!error);
         })
       })

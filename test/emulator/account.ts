@@ -33,7 +33,7 @@ export function organizations(state: State, {req, res}: Context): void {
 /** GET /v1/organizations/{org}/daily */
 export function dailyKey(state: State, {params, req, res}: Context): void {
   if (!authorized(state, req, res)) return
-  const [org] = params
+  const [org = ''] = params
   if (state.knobs.organizations.some(o => o.name === org)) sendJson(res, 200, {apiKey: dailyApiKey(org)})
   else sendError(res, 404, 'Organization not found')
 }

@@ -67,7 +67,7 @@ function parseForm(html: string, pageUrl: string): undefined | {action: string; 
 
 function attributes(tag: string): Record<string, string> {
   const result: Record<string, string> = {}
-  for (const [, name, value] of tag.matchAll(/([\w\-]+)="([^"]*)"/gv)) result[name.toLowerCase()] = decodeEntities(value)
+  for (const [, name, value] of tag.matchAll(/([\w\-]+)="([^"]*)"/gv)) result[name!.toLowerCase()] = decodeEntities(value!)
   return result
 }
 

@@ -525,9 +525,9 @@ describe('emulator', () => {
       await fetch(`${emu.url}/auth/login?use_code=true`, {body: 'hello', headers: {'user-agent': 'pipecat-test/1.0'}, method: 'POST'})
       expect(emu.requests).to.have.length(1)
       expect(emu.requests[0]).to.include({body: 'hello', method: 'POST', path: '/auth/login'})
-      expect(emu.requests[0].query).to.deep.equal({use_code: 'true'})
-      expect(emu.requests[0].headers['user-agent']).to.equal('pipecat-test/1.0')
-      expect(emu.requests[0].at).to.be.closeTo(Date.now(), 5000)
+      expect(emu.requests[0]!.query).to.deep.equal({use_code: 'true'})
+      expect(emu.requests[0]!.headers['user-agent']).to.equal('pipecat-test/1.0')
+      expect(emu.requests[0]!.at).to.be.closeTo(Date.now(), 5000)
     })
   })
 

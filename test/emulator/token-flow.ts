@@ -42,7 +42,7 @@ export function startTokenFlow(state: State, {res, url}: Context): void {
 /** Like ABCD-1234; no I or O, so it reads unambiguously. */
 function userCode(): string {
   const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ'
-  const pick = (alphabet: string) => alphabet[randomBytes(1)[0] % alphabet.length]
+  const pick = (alphabet: string) => alphabet[randomBytes(1)[0]! % alphabet.length]!
   const part = (alphabet: string) => Array.from({length: 4}, () => pick(alphabet)).join('')
   return `${part(letters)}-${part('0123456789')}`
 }
@@ -51,7 +51,7 @@ function userCode(): string {
 
 /** GET /login/{id}: the page the CLI opened. */
 export function tokenFlowWebPage(state: State, {params, res}: Context): void {
-  const [id] = params
+  const [id = ''] = params
   const flow = state.flows.get(id)
   if (flow) {
     sendHtml(res, 200, tokenFlowPage(id, flow))
@@ -62,7 +62,7 @@ export function tokenFlowWebPage(state: State, {params, res}: Context): void {
 
 /** POST /login/{id}: the Approve or Deny button. */
 export function tokenFlowDecision(state: State, {body, params, res}: Context): void {
-  const flow = state.flows.get(params[0])
+  const flow = state.flows.get(params[0] ?? '')
   const decision = new URLSearchParams(body).get('decision')
   if (!flow) sendHtml(res, 404, page('Sign-in request not found', '<p>This sign-in link is unknown or has expired.</p>'))
   else if (flow.state !== 'pending') sendHtml(res, 409, page('Already answered', '<p>This sign-in request was already answered.</p>'))

@@ -127,7 +127,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     apply(bytes: Buffer) {
       const lines = bytes.toString('latin1').split('\n')
       const index = Math.min(lines.length - 1, Math.floor(where * lines.length))
-      lines.splice(index, 0, lines[index])
+      lines.splice(index, 0, lines[index]!)
       return Buffer.from(lines.join('\n'), 'latin1')
     },
     name: `duplicate line at ${where.toFixed(3)}`,
@@ -268,8 +268,8 @@ async function checkCommand(command: Command, emulator: Emulator, {bytes, secret
       const names = Object.keys(after)
       const backups = names.filter(name => name.startsWith('pipecatcloud.toml.bak-'))
       expect(names, 'only the backup is left').to.deep.equal(backups).and.to.have.length(1)
-      expect(after[backups[0]].equals(bytes), 'the backup holds the original bytes').to.equal(true)
-      expect(result.stdout).to.contain(path.join(dir, backups[0]))
+      expect(after[backups[0]!]!.equals(bytes), 'the backup holds the original bytes').to.equal(true)
+      expect(result.stdout).to.contain(path.join(dir, backups[0]!))
       return
     }
 
@@ -280,8 +280,8 @@ async function checkCommand(command: Command, emulator: Emulator, {bytes, secret
 
     // A file it can parse: logout may remove the credentials, and nothing else.
     expect(Object.keys(after), 'no leftover or backup files').to.deep.equal(['pipecatcloud.toml'])
-    if (after['pipecatcloud.toml'].equals(bytes)) return
-    const now = parse(after['pipecatcloud.toml'].toString('utf8'))
+    if (after['pipecatcloud.toml']!.equals(bytes)) return
+    const now = parse(after['pipecatcloud.toml']!.toString('utf8'))
     const expected = Object.fromEntries(Object.entries(oracle.data).filter(([key]) => !CREDENTIALS.has(key)))
     expect(now).to.deep.equal(expected)
   } finally {
@@ -342,7 +342,7 @@ const SPOT_JOBS = SPOTS.flatMap(spot => COMMANDS.map(command => ({command, spot}
 /** Every command at every spot, four at a time; outcomes by "spot: command". */
 async function runAtSpots(emulator: Emulator): Promise<Map<string, SpotOutcome>> {
   const results = await inPool(SPOT_JOBS, 4, async job => runAtSpot(job, emulator))
-  return new Map(SPOT_JOBS.map(({command, spot}, index) => [`${spot.name}: ${command.name}`, results[index]]))
+  return new Map(SPOT_JOBS.map(({command, spot}, index) => [`${spot.name}: ${command.name}`, results[index]!]))
 }
 
 describe('hostile config files', () => {
@@ -411,7 +411,7 @@ describe('hostile config files', () => {
       emulator = await startEmulator()
       // One property per command, all at once: each runs its files one after another.
       const runs = await Promise.all(COMMANDS.map(async command => fuzzCommand(command, emulator)))
-      for (const [index, command] of COMMANDS.entries()) details.set(command.name, runs[index])
+      for (const [index, command] of COMMANDS.entries()) details.set(command.name, runs[index]!)
     })
 
     after(async () => {

@@ -403,7 +403,7 @@ function expectLoggedOut(outcome: Outcome, {fault, faultName}: Case): void {
     expect(result.stderr, 'where to end it').to.contain(outcome.signOutUrl)
   }
 
-  const now = parse(outcome.after[path.basename(outcome.file)].toString('utf8'))
+  const now = parse(outcome.after[path.basename(outcome.file)]!.toString('utf8'))
   expect(now).to.deep.equal(withoutCredentials(parse(outcome.config)))
   expect(Object.keys(outcome.after), 'no leftover files').to.deep.equal(Object.keys(outcome.before))
 }
@@ -467,7 +467,7 @@ describe('faults: the service misbehaves', function () {
       const {file, secrets} = oauthFile(emulator)
       const temp = await tempConfig(file)
       try {
-        await prepare(emulator, /refresh_token = "([^"]+)"/v.exec(file)![1])
+        await prepare(emulator, /refresh_token = "([^"]+)"/v.exec(file)![1]!)
         const before = await snapshotFolder(path.dirname(temp.file))
         const child = startCli(['cloud', 'auth', 'whoami'], {env: {...temp.env, PIPECAT_API_HOST: emulator.url}})
         child.stdin!.end()

@@ -32,8 +32,8 @@ export function errorLines(result: CliResult): {error: string; suggestion: strin
   const suggestions = lines.filter(line => line.startsWith('Try this: '))
   expect(errors, `one Error: line in\n${result.stderr}`).to.have.length(1)
   expect(suggestions, `one Try this: line in\n${result.stderr}`).to.have.length(1)
-  expect(suggestions[0].length, 'a real suggestion').to.be.greaterThan('Try this: '.length + 10)
-  return {error: errors[0], suggestion: suggestions[0]}
+  expect(suggestions[0]!.length, 'a real suggestion').to.be.greaterThan('Try this: '.length + 10)
+  return {error: errors[0]!, suggestion: suggestions[0]!}
 }
 
 /** Every file in the config folder with its bytes, by name in order (a leftover temp or lock file shows up as a new name). */
@@ -90,7 +90,7 @@ export async function inPool<T, R>(items: T[], limit: number, work: (item: T) =>
   const worker = async () => {
     while (next < items.length) {
       const index = next++
-      results[index] = await work(items[index])
+      results[index] = await work(items[index]!)
     }
   }
 

@@ -262,7 +262,7 @@ async function waitForRequest(emulator: Emulator, requestPath: string): Promise<
 /** Resolves once the process has used no CPU for a while (start-up is over; it waits), per /proc/<pid>/stat. */
 async function waitUntilIdle(pid: number, quietMs = 600): Promise<void> {
   const cpu = async () => {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ', 2)[1].split(' ')
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ', 2)[1]!.split(' ')
     return Number(fields[11]) + Number(fields[12]) // utime + stime
   }
 

@@ -118,7 +118,7 @@ function requestPaths(emulator: Emulator): string[] {
 
 /** The paths of plain-http requests the proxy forwarded ("GET http://host/path"). */
 function proxiedPaths(seen: string[]): string[] {
-  return seen.map(line => new URL(line.split(' ', 2)[1]).pathname)
+  return seen.map(line => new URL(line.split(' ', 2)[1]!).pathname)
 }
 
 describe('network: only https, and proxies', function () {

@@ -65,7 +65,7 @@ export async function packPlugin(workDir: string): Promise<Packed> {
       const relative = path.relative(ROOT, source)
       if (relative === '') return true
       const [top] = relative.split(path.sep)
-      return !NOT_SOURCE.test(top) && !relative.split(path.sep).includes('node_modules')
+      return !NOT_SOURCE.test(top ?? '') && !relative.split(path.sep).includes('node_modules')
     },
     recursive: true,
   })
@@ -77,7 +77,7 @@ export async function packPlugin(workDir: string): Promise<Packed> {
   // Lifecycle scripts may print before the JSON document.
   const json = result.stdout.slice(result.stdout.search(/^\[/mv))
   const [report] = JSON.parse(json) as Array<{filename: string; files: Array<{path: string}>}>
-  return {files: report.files.map(file => file.path).toSorted(), stage, tarball: path.join(workDir, report.filename)}
+  return {files: report!.files.map(file => file.path).toSorted(), stage, tarball: path.join(workDir, report!.filename)}
 }
 
 /** A host CLI in `dir`, with its own data, cache and config dirs there too. */

@@ -80,7 +80,7 @@ describe('host CLI', function () {
       expect(pjson.bin).to.deep.equal({pipecat: './bin/run.js'})
       expect(pjson.oclif.commands).to.equal('./dist/commands')
       for (const file of [pjson.main, pjson.types, pjson.exports['.'], pjson.exports['./package.json']]) {
-        expect(packed.files, file).to.include(path.posix.normalize(file))
+        expect(packed.files, file).to.include(path.posix.normalize(file!))
       }
     })
   })

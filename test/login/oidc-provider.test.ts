@@ -186,7 +186,7 @@ async function signInAsUser(url: string, login: string, options: {abort?: boolea
     if (/^http:\/\/127\.0\.0\.1:840\d\/oauth_callback/v.test(next)) return next
     const response = await fetch(next, {...init, headers: {...(init.headers as Record<string, string>), cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ')}, redirect: 'manual'})
     for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';', 1)
+      const [pair = ''] = cookie.split(';', 1)
       const at = pair.indexOf('=')
       jar.set(pair.slice(0, at), pair.slice(at + 1))
     }
@@ -201,7 +201,7 @@ async function signInAsUser(url: string, login: string, options: {abort?: boolea
 
     const html = await response.text()
     if (options.abort && html.includes('/abort')) {
-      next = new URL(/href="([^"]*\/abort)"/v.exec(html)![1], next).href
+      next = new URL(/href="([^"]*\/abort)"/v.exec(html)![1]!, next).href
       init = {}
       continue
     }
@@ -209,7 +209,7 @@ async function signInAsUser(url: string, login: string, options: {abort?: boolea
     const action = /<form[^>]*action="([^"]+)"/v.exec(html)?.[1]
     if (!action) throw new Error(`no form on ${next} (HTTP ${response.status}): ${html.slice(0, 500)}`)
     const fields = new URLSearchParams()
-    for (const [, name, value] of html.matchAll(/<input[^>]*name="([^"]+)"(?:[^>]*value="([^"]*)")?/gv)) fields.set(name, value ?? '')
+    for (const [, name, value] of html.matchAll(/<input[^>]*name="([^"]+)"(?:[^>]*value="([^"]*)")?/gv)) fields.set(name!, value ?? '')
     if (fields.has('login')) fields.set('login', login)
     if (fields.has('password')) fields.set('password', 'any password')
     next = new URL(action.replaceAll('&amp;', '&'), next).href

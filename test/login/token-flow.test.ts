@@ -45,7 +45,7 @@ describe('cloud auth login (earlier generation: token flow with a code)', () => 
     const [url, code] = (await printed(run, /http:\/\/127\.0\.0\.1:\d+\/login\/\S+\n.*code: [A-Z]{4}-\d{4}/v)).split(/\n.*code: /v, 2)
     // Approved after the first poll: the second one, about 2 s later, gets the token.
     await waitForPolls(emu, 1)
-    const page = await playBrowser(url)
+    const page = await playBrowser(url!)
     expect(page.body).to.contain('Signed in')
     const result = await finished(run)
 
@@ -56,13 +56,13 @@ describe('cloud auth login (earlier generation: token flow with a code)', () => 
     expect(start.method).to.equal('POST')
     expect(start.query).to.deep.equal({use_code: 'true'})
     // The emulator's page showed the same code the terminal did.
-    expect((await (await fetch(url)).text())).to.contain(code)
+    expect((await (await fetch(url!)).text())).to.contain(code)
 
     const polls = emu.requests.filter(request => request.path === '/auth/status')
     expect(polls).to.have.length(2)
     for (const [index, poll] of polls.entries()) {
       expect(Object.keys(poll.query).toSorted()).to.deep.equal(['token_flow_id', 'wait_secret'])
-      if (index > 0) expect(poll.at - polls[index - 1].at).to.be.within(1900, 3000)
+      if (index > 0) expect(poll.at - polls[index - 1]!.at).to.be.within(1900, 3000)
     }
 
     expect(requested(emu)).not.to.include('GET /oauth/.well-known/openid-configuration')

@@ -51,7 +51,7 @@ describe('cloud auth login --with-token', () => {
     })
     // Checked against organization_path with the token itself; no browser sign-in of any kind.
     expect(requested(emu).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
-    expect(emu.requests[0].headers.authorization).to.equal(`Bearer ${pat}`)
+    expect(emu.requests[0]!.headers.authorization).to.equal(`Bearer ${pat}`)
   })
 
   it('--json reports the personal access token login as data', async () => {

@@ -20,6 +20,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse} from 'smol-toml'
 
+import {oauthLogin} from '../account/fixtures.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
   type CliResult,
@@ -180,6 +181,37 @@ describe('interrupts: Ctrl-C', function () {
     expect(error).to.deep.include({message: 'Interrupted.'})
     expect(error.oclif.exit).to.equal(130)
     expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
+  })
+
+  it('during whoami, after it renewed an expiring token: exit 130 with the message (JSON under --json), the renewed token kept', async () => {
+    // proper-lockfile (taken for the refresh) brings signal-exit and its own SIGINT listener: Ctrl-C must still be ours.
+    for (const json of [false, true]) {
+      emulator.reset()
+      const login = await oauthLogin(emulator, 10)
+      try {
+        emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
+        const child = startCli(['cloud', 'auth', 'whoami', ...(json ? ['--json'] : [])], {env: {...emulatorEnv(emulator, login.config), PIPECAT_HTTP_TIMEOUT: '30'}})
+        await waitForRequest(emulator, '/v1/users')
+        expect(emulator.stats.refreshGrants, 'the token was renewed first').to.equal(1)
+        child.kill('SIGINT')
+        const result = await child.result
+        expect(result.code, `${result.signal}\n${result.stderr}`).to.equal(130)
+        expectNoLeaks(result, login.access, login.refresh)
+        if (json) {
+          const {error} = JSON.parse(result.stdout) as {error: {message: string}}
+          expect(error.message).to.equal('Interrupted.')
+        } else {
+          expect(result.stderr).to.match(/^Error: Interrupted\.$/mv)
+          expect(result.stderr).to.match(/^Try this: Run `pipecat cloud auth whoami` again\.$/mv)
+        }
+
+        const saved = parse(await readFile(login.config.file, 'utf8'))
+        expect(saved.refresh_token, 'the rotated refresh token was saved').to.not.equal(login.refresh)
+        expect(emulator.isValid(saved.token as string)).to.equal(true)
+      } finally {
+        await login.config.cleanup()
+      }
+    }
   })
 
   describe('in the middle of writing the config file', () => {

@@ -3,7 +3,8 @@
  * (and by tests, with an emulator and a temporary config file): the
  * environment, the input, where output goes, the signal Ctrl-C aborts, and
  * lazily the config, the API client and the signed-in session. Like gh's
- * Factory: one signature for every flow, nothing global.
+ * Factory: one signature for every flow, nothing global. docs/architecture.md
+ * describes the layers around it.
  */
 import type {PipecatApi} from './api/pipecat.js'
 import type {Session} from './auth/session.js'

@@ -7,7 +7,7 @@
  *
  * Owning the signal this way, rather than counting `process.listeners`, keeps
  * a dependency's own listener (signal-exit, loaded by proper-lockfile) from
- * changing what Ctrl-C does.
+ * changing what Ctrl-C does. docs/architecture.md, "Interrupts", has the model.
  */
 
 type Handler = () => void

@@ -1,6 +1,6 @@
 /**
  * The Pipecat Cloud endpoints the auth commands use, with the answers checked
- * against the shapes the protocol promises.
+ * against the shapes the protocol promises (docs/protocol.md, "Endpoints").
  */
 import {type Settings, settingText} from '../config/settings.js'
 import {ServiceError} from '../errors.js'

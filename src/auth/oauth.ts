@@ -1,7 +1,8 @@
 /**
  * OAuth 2.0 Authorization Code + PKCE against the provider named by the
  * service's auth config: discovery (with its safety checks), the authorization
- * URL, the code exchange and the refresh grant.
+ * URL, the code exchange and the refresh grant. docs/protocol.md says why
+ * each check exists.
  */
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 

@@ -7,7 +7,7 @@
  * side in `before` (they mostly wait on retries and timeouts), then each `it`
  * checks one case: the exit code, one clear error line naming the host and one
  * saying what to do, no stack trace, no token, and the config folder exactly
- * as it was (logout instead removes the credentials, as the SPEC says).
+ * as it was (logout instead removes the credentials: docs/protocol.md, "Logout").
  */
 import {expect} from 'chai'
 import {readFile} from 'node:fs/promises'
@@ -385,7 +385,7 @@ const LOGOUT_SAYS: Partial<Record<FaultName, {stderr?: RegExp; stdout?: string}>
   'JSON of the wrong shape': {stdout: 'Your session was revoked on Pipecat Cloud.'},
 }
 
-/** Logout on a failing service: the SPEC's outcome for each answer, the credentials removed, everything else kept. */
+/** Logout on a failing service: the outcome docs/protocol.md gives for each answer, the credentials removed, everything else kept. */
 function expectLoggedOut(outcome: Outcome, {fault, faultName}: Case): void {
   const {result} = outcome
   const output = `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`

@@ -26,10 +26,13 @@ import {
   TOP_LEVEL_KEYS,
   type TopLevelKey,
 } from './document.js'
+import {applyEdits, topLevelEdits} from './patch.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
   exists: boolean;
+  /** The file's text as read, which a write edits in place; undefined when there is no file. */
+  text?: string;
   /** Why a token in the file must not be used (permissions we could not repair), if any. */
   tokenUnusable?: string;
 }
@@ -47,13 +50,16 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 export function parseConfig(text: string, file: string): ConfigData {
   let data: ConfigData
   try {
-    data = parse(text)
+    // Integers beyond 2^53 are kept exactly (as bigint), as Python reads them.
+    data = parse(text, {integersAsBigInt: 'asNeeded'})
   } catch (error) {
     const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : ''
     const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
     throw new MalformedConfigError(`The config file ${file} is not valid TOML${where}: ${reason}`, {suggestion: logoutAdvice})
   }
 
+  // An expiry is seconds: a number, however large the file writes it.
+  if (typeof data.token_expires_at === 'bigint') data.token_expires_at = Number(data.token_expires_at)
   for (const [key, value] of Object.entries(data)) {
     const expected = TOP_LEVEL_KEYS[key as TopLevelKey]
     if (expected && typeof value !== expected) {
@@ -137,7 +143,8 @@ export class ConfigStore {
     const bytes = await this.readBytes()
     if (bytes === undefined) return {data: {}, exists: false}
     const tokenUnusable = await this.repairPermissions()
-    return {data: parseConfig(decodeUtf8(bytes, this.path), this.path), exists: true, tokenUnusable}
+    const text = decodeUtf8(bytes, this.path)
+    return {data: parseConfig(text, this.path), exists: true, text, tokenUnusable}
   }
 
   /**
@@ -150,7 +157,7 @@ export class ConfigStore {
       this.signal?.throwIfAborted()
       const snapshot = await this.read()
       const {data, result} = await change(snapshot)
-      if (data) await this.write(data)
+      if (data) await this.write(data, snapshot)
       return result
     })
   }
@@ -168,9 +175,12 @@ export class ConfigStore {
 
   /**
    * Writes the document atomically: a 0600 temp file in the same folder, fsync,
-   * rename. Ctrl-C waits for it to finish, then is reported.
+   * rename. Ctrl-C waits for it to finish, then is reported. Given the
+   * snapshot it was made from, only the top-level keys that differ are
+   * rewritten in the file's own text; everything else keeps its bytes.
    */
-  async write(data: ConfigData): Promise<void> {
+  async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
+    const text = await configText(data, base)
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')
@@ -179,7 +189,7 @@ export class ConfigStore {
       try {
         const handle = await open(temporary, 'wx', 0o600)
         try {
-          await handle.writeFile(stringify(data))
+          await handle.writeFile(text)
           await handle.sync()
         } finally {
           await handle.close()
@@ -284,6 +294,23 @@ export class ConfigStore {
       return this.path
     }
   }
+}
+
+/** The new file's text: the snapshot's text with the changed keys edited, or (no file) the whole document. */
+async function configText(data: ConfigData, base?: ConfigSnapshot): Promise<string> {
+  if (base?.text !== undefined) {
+    const edits = topLevelEdits(base.data, data)
+    if (edits.size === 0) return base.text
+    try {
+      return await applyEdits(base.text, edits)
+    } catch {
+      // A file our parser reads but the editor cannot: written whole rather than not at all (its comments are lost).
+    }
+  }
+
+  const {token_expires_at: expiry, ...rest} = data
+  const text = stringify(rest)
+  return expiry === undefined ? text : applyEdits(text, new Map([['token_expires_at', expiry]]))
 }
 
 /** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */

@@ -450,3 +450,149 @@ describe('hostile config files', () => {
     })
   })
 })
+
+// ------------------------------------------------------------------ writes keep what users wrote
+
+/** A value as TOML writes it, in one of the forms a person might choose instead. */
+const valueText = (value: unknown, form: number): string => {
+  if (typeof value === 'number' && Number.isInteger(value) && form % 3 === 1 && value >= 0) return `0x${value.toString(16)}`
+  if (typeof value === 'number' && Number.isInteger(value) && form % 3 === 2 && Math.abs(value) < 2 ** 53) return `${value}.0`
+  return stringify({v: value}).replace(/^v = /v, '').trimEnd()
+}
+
+const FORMATTED_EXTRAS = ['ratio = 1.0', 'big = 9007199254740993', 'huge = -9223372036854775808', 'small = 1e-3', 'mask = 0o755', 'spaced   =   1_000', "path = 'C:\\raw'"]
+
+/** A document in the official layout, written as a person would: comments, blank lines, inline tables, varied number forms. */
+const decoratedArb = fc
+.tuple(docArb, fc.array(fc.nat(), {maxLength: 40, minLength: 40}))
+.map(([doc, choices]) => {
+  let next = 0
+  const choose = (count: number) => choices[next++ % choices.length]! % count
+  const root: string[] = ['# Pipecat Cloud credentials', '']
+  const sections: string[] = []
+  for (const [key, value] of Object.entries(doc.data)) {
+    if (!isTableValue(value)) {
+      root.push(`${key} = ${valueText(value, choose(3))}${choose(2) ? '   # kept as written' : ''}`)
+      if (choose(3) === 0) root.push('', '# a note between keys', '')
+      continue
+    }
+
+    const name = stringify({[key]: {}}).trim()
+    const entries = Object.entries(value).map(([entry, item]) => `${stringify({[entry]: 0}).split(' = ')[0]} = ${valueText(item, choose(3))}`)
+    const extras = FORMATTED_EXTRAS.filter(() => choose(2) === 1)
+    if (choose(3) === 0) {
+      root.push(`${name.slice(1, -1)} = { ${[...entries, ...extras].join(', ')} }${choose(2) ? ' # inline' : ''}`)
+    } else {
+      sections.push('', `${name}${choose(2) ? '  # organization' : ''}`, ...extras, ...entries)
+    }
+  }
+
+  return [...root, ...sections, ''].join('\n')
+})
+.filter(text => {
+  try {
+    parseConfig(text, 'x')
+    return true
+  } catch {
+    return false
+  }
+})
+
+type Edit = {newOrg?: string; remove: string[]; set: Record<string, unknown>}
+
+const editArb: fc.Arbitrary<Edit> = fc.oneof(
+  // Sign-in and refresh: new credentials, maybe another organization and its table.
+  fc
+  .record({
+    // Names the official CLI's toml 0.10 can read back (it refuses `[""]`, for one).
+    newOrg: fc.option(fc.constantFrom('user-namespace', 'acme', 'a.b', 'with space', 'ünïcødé', 'new-org'), {nil: undefined}),
+    refresh_token: fc.oneof(fc.constant(''), secretBody),
+    token: secretBody,
+    token_expires_at: fc.oneof(fc.constant(0), fc.integer({max: 2 ** 31, min: 1}), fc.double({max: 2 ** 31, min: 1, noNaN: true})),
+  })
+  .map(({newOrg, ...set}) => ({newOrg, remove: [], set: newOrg === undefined ? set : {...set, org: newOrg}})),
+  // Logout: some or all of the credential keys go.
+  fc.subarray([...CREDENTIALS], {minLength: 1}).map(remove => ({remove, set: {}})),
+)
+
+function isTableValue(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+}
+
+/** The lines that are not a top-level assignment to one of the given keys. */
+function linesOutside(text: string, keys: Set<string>): string[] {
+  const lines = text.split('\n')
+  const firstHeader = lines.findIndex(line => line.startsWith('['))
+  return lines.filter((line, index) => {
+    if (firstHeader !== -1 && index >= firstHeader) return true
+    const key = /^(\w+) =/v.exec(line)?.[1]
+    return key === undefined || !keys.has(key)
+  })
+}
+
+const INTEROP = `
+import json, sys, tomllib, toml
+def view(d): return {"known": {k: d[k] for k in ("org", "token", "refresh_token", "token_expires_at") if k in d}, "expiry_type": type(d.get("token_expires_at")).__name__, "tables": sorted(k for k, v in d.items() if isinstance(v, dict))}
+def load(reader):
+    try:
+        with open(sys.argv[1], "rb") as f: before = view(reader(f.read()))
+    except Exception: return None
+    with open(sys.argv[2], "rb") as f: return {**view(reader(f.read())), "tables_before": before["tables"]}
+print(json.dumps([load(lambda b: tomllib.loads(b.decode())), load(lambda b: toml.loads(b.decode()))]))
+`
+
+describe('writes keep what users wrote', function () {
+  this.timeout(120_000)
+
+  it('random documents and random edits: only the edited keys change, byte for byte; Python reads the expected data', async () => {
+    const {execFile} = await import('node:child_process')
+    const {promisify} = await import('node:util')
+    const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-preserve-'))
+    const file = path.join(dir, 'pipecatcloud.toml')
+    const original = path.join(dir, 'original.toml')
+    try {
+      await fc.assert(
+        fc.asyncProperty(decoratedArb, editArb, async (text, edit) => {
+          await writeFile(file, text, {mode: 0o600})
+          const store = new ConfigStore(file)
+          const before = (await store.read()).data
+          let expected: Record<string, unknown> = {}
+          await store.update(({data}) => {
+            const next: Record<string, unknown> = {...data, ...edit.set}
+            for (const key of edit.remove) delete next[key]
+            if (edit.newOrg !== undefined && !KNOWN.has(edit.newOrg) && !isTableValue(next[edit.newOrg])) next[edit.newOrg] = {}
+            expected = next
+            return {data: next, result: undefined}
+          })
+          const after = await readFile(file, 'utf8')
+          expect(parse(after, {integersAsBigInt: 'asNeeded'})).to.deep.equal(expected)
+          const edited = new Set([...edit.remove, ...Object.keys(edit.set)])
+          const unchanged = (lines: string[]) => lines.filter(line => !(edit.newOrg !== undefined && line === stringify({[edit.newOrg]: {}}).trim()))
+          expect(unchanged(linesOutside(after, edited)).join('\n').trimEnd(), after).to.equal(linesOutside(text, edited).join('\n').trimEnd())
+          if (edit.remove.length === 0 && edit.set.token_expires_at !== 0) expect(after).to.match(/^token_expires_at = [\d.e+]*[.e]/mv)
+
+          // Each library must read the new file to the expected data wherever it read the original.
+          await writeFile(original, text)
+          const {stdout} = await promisify(execFile)('/usr/bin/python3', ['-c', INTEROP, original, file])
+          const views = (JSON.parse(stdout) as Array<null | {expiry_type: string; known: Record<string, unknown>; tables: string[]; tables_before: string[]}>).filter(view => view !== null)
+          expect(views.length, 'tomllib reads every document').to.be.greaterThan(0)
+          const known = Object.fromEntries(Object.entries(expected).filter(([key]) => KNOWN.has(key)))
+          for (const view of views) {
+            expect(view.known).to.deep.equal(known)
+            // Table names as each library spells them (toml 0.10 leaves escapes in quoted names), plus the one added.
+            const added = edit.newOrg !== undefined && !isTableValue(before[edit.newOrg]) ? [edit.newOrg] : []
+            expect(view.tables).to.deep.equal([...new Set([...view.tables_before, ...added])].sort())
+            if (typeof expected.token_expires_at === 'number' && expected.token_expires_at !== 0 && Object.hasOwn(edit.set, 'token_expires_at')) {
+              expect(view.expiry_type).to.equal('float')
+            }
+          }
+
+          expect(before).to.not.equal(undefined)
+        }),
+        seedParameters(Number(process.env.PRESERVE_RUNS) || 150),
+      )
+    } finally {
+      await rm(dir, {force: true, recursive: true})
+    }
+  })
+})

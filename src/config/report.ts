@@ -6,7 +6,7 @@ import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
-import {expiryFrom, organizationTables} from './document.js'
+import {expiryFrom, organizationTables, storedCredentials} from './document.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
 export type ConfigReport = {
@@ -16,6 +16,8 @@ export type ConfigReport = {
   path: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
+  /** The API host that issued the stored credentials, when recorded. */
+  tokenIssuer: null | string;
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
@@ -59,6 +61,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     path: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
+    tokenIssuer: storedCredentials(snapshot.data)?.issuer ?? null,
   }
 }
 
@@ -75,7 +78,9 @@ type Row = [name: string, value: string, origin: string]
 export function renderConfigReport(report: ConfigReport): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
-  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`, '']
+  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
+  if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
+  lines.push('')
   const rows = Object.entries(report.settings).map(([name, {env, source, value}]): Row => {
     let shown = value === null ? '(not set)' : show(value)
     if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`

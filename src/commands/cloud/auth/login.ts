@@ -57,6 +57,11 @@ export default class Login extends BaseCommand<typeof Login> {
       withToken: this.flags['with-token'],
     })
     for (const line of renderLogin(result)) this.log(line)
+    if (result.previousSessionIssuer) {
+      this.context.output.warn(`The session these credentials replaced was issued by ${result.previousSessionIssuer}, so it was not sent to this service `
+        + 'to be ended; it stays valid until it expires. Sign out there to end it now.')
+    }
+
     if (result.environmentTokenOverrides) {
       this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
     }

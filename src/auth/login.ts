@@ -179,7 +179,7 @@ async function signInWithOAuth(api: PipecatApi, provider: Provider, options: Log
     paste.stop()
     // State and issuer are checked the same way whichever way the answer came.
     const exchange = async (answer: AuthorizationResponse) => {
-      const code = authorizationCode(answer, {issuer: provider.issuer, state: request.state})
+      const code = authorizationCode(answer, {issuer: provider.issuer, sendsIss: provider.sendsIss, state: request.state})
       return exchangeCode(api.http, provider, {code, redirectUri: callback.redirectUri, verifier: request.verifier}, signal)
     }
 

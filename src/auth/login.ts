@@ -170,7 +170,7 @@ async function signInWithOAuth(api: PipecatApi, provider: Provider, options: Log
     }
 
     options.output.progress(`Waiting for the sign-in to finish in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
-    const fromBrowser = callback.next(signal).then(answer => ({answer, source: 'browser'}) as const)
+    const fromBrowser = callback.next(signal, request.state).then(answer => ({answer, source: 'browser'}) as const)
     const fromPaste = paste.next(signal).then(answer => ({answer, source: 'paste'}) as const)
     // The loser is left waiting until the callback and stdin close; it must not become an unhandled rejection.
     fromBrowser.catch(() => {})

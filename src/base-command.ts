@@ -14,6 +14,7 @@ import {
 import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
+import {terminalSafe} from './text.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -29,8 +30,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
       // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
-      ux.stderr(`${ux.colorize('red', 'Error:')} ${cliError.message}`)
-      if (cliError.suggestions?.length) ux.stderr(`Try this: ${cliError.suggestions.join(' ')}`)
+      ux.stderr(`${ux.colorize('red', 'Error:')} ${terminalSafe(cliError.message)}`)
+      if (cliError.suggestions?.length) ux.stderr(`Try this: ${terminalSafe(cliError.suggestions.join(' '))}`)
       if (process.env.DEBUG) ux.stderr(cliError.stack ?? '')
       cliError.skipOclifErrorHandling = true
     }
@@ -64,19 +65,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.context = createContext({
       env: process.env,
       output: {
+        // Every line may carry text from the service or the file: no terminal escapes get through.
         log: line => {
-          this.log(line)
+          this.log(terminalSafe(line))
         },
         // The sign-in address must reach an agent that asked for --json, too.
         notice(line) {
-          ux.stderr(line)
+          ux.stderr(terminalSafe(line))
         },
         progress: line => {
-          this.logToStderr(line)
+          this.logToStderr(terminalSafe(line))
         },
         // Warnings go to stderr, also under --json (stdout stays one JSON document).
         warn(message) {
-          ux.stderr(`Warning: ${message}`)
+          ux.stderr(`Warning: ${terminalSafe(message)}`)
         },
       },
       signal: this.interruption.signal,

@@ -21,7 +21,12 @@ export type ConfigReport = {
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
-const SECRET_KEY = /token|secret|password|key$/iv
+/** Key names that hold credentials, wherever they sit in the file. */
+const SECRET_KEY = /token|secret|passw|credential|auth|private|cookie|session|pem|signature|key$|key_|_key/iv
+/** Public keys are meant to be shown (`default_public_key` and its name). */
+const PUBLIC_KEY = /public/iv
+/** Settings (API paths, hosts) are not secrets, even where their names look like one (`auth_config_path`). */
+const PLAIN_SETTINGS = new Set<string>(SETTING_NAMES.filter(name => !SECRET_SETTINGS.has(name)))
 const PUBLIC_KEY_PREFIX = 'pk_'
 
 /** A secret as its type prefix and ****: `pcc_pat_****`, `eyJ****` (a JWT), or `****`. */
@@ -32,11 +37,29 @@ export function redact(secret: string): string {
   return `${prefix}****`
 }
 
-function redactValue(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value
-  if (SECRET_SETTINGS.has(key)) return redact(value)
-  // Publishable keys (pk_...) are not secrets; anything else that looks like a credential is.
-  if (SECRET_KEY.test(key) && !value.startsWith(PUBLIC_KEY_PREFIX)) return redact(value)
+function isSecretKey(key: string): boolean {
+  if (SECRET_SETTINGS.has(key)) return true
+  return SECRET_KEY.test(key) && !PUBLIC_KEY.test(key) && !PLAIN_SETTINGS.has(key)
+}
+
+/**
+ * A value as `cloud config` may show it: under a key that names a credential,
+ * at any depth, a string keeps only its type prefix and anything else (a
+ * number, a list, a table) is hidden whole; other tables and lists are
+ * looked into the same way.
+ */
+export function redactValue(key: string, value: unknown): unknown {
+  if (isSecretKey(key)) {
+    // Publishable keys (pk_...) are not secrets.
+    if (typeof value === 'string') return value.startsWith(PUBLIC_KEY_PREFIX) && !SECRET_SETTINGS.has(key) ? value : redact(value)
+    return '****'
+  }
+
+  if (Array.isArray(value)) return value.map(item => redactValue('', item))
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactValue(name, item)]))
+  }
+
   return value
 }
 

@@ -15,7 +15,7 @@ export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
 
   async run(): Promise<ConfigReport> {
     const report = configReport(await this.context.loadConfig())
-    for (const line of renderConfigReport(report)) this.log(line)
+    for (const line of renderConfigReport(report)) this.context.output.log(line)
     return report
   }
 }

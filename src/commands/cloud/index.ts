@@ -20,7 +20,7 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
     }
 
     const report = configReport(await this.context.loadConfig())
-    for (const line of renderConfigReport(report)) this.log(line)
+    for (const line of renderConfigReport(report)) this.context.output.log(line)
     return report
   }
 }

@@ -226,12 +226,28 @@ function retryAfterSeconds(header?: string): number | undefined {
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined
 }
 
+/** TLS failures that mean "nobody this machine trusts vouches for this certificate" (verification itself is never turned off). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'CERT_UNTRUSTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+])
+
 function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : error
   const suggestion = 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.'
   const code = error.code ?? ''
   if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' || error.name === 'ReadError') {
     return new NetworkError(`The connection to ${host} broke before its answer was complete.`, {suggestion})
+  }
+
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${error.message.split('\n', 1)[0]}).`, {
+      suggestion: 'If this host, or a proxy in the way, uses its own certificate authority, set NODE_EXTRA_CA_CERTS to that authority\'s certificate (a PEM file), then try again.',
+    })
   }
 
   const reasons: Record<string, string> = {

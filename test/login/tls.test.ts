@@ -158,8 +158,7 @@ function expectUntrusted(result: CliResult, emulator: Emulator): void {
   const lines = result.stderr.trimEnd().split('\n')
   const errors = lines.filter(line => line.startsWith('Error:'))
   expect(errors, result.stderr).to.have.length(1)
-  // today's wording is OpenSSL's ("unable to verify the first certificate")
-  expect(errors[0]).to.contain(host).and.match(/certificate/iv)
-  expect(lines.some(line => line.startsWith('Try this:')), result.stderr).to.equal(true)
+  expect(errors[0]).to.contain(host).and.contain('its certificate is not trusted')
+  expect(lines.some(line => /^Try this: .*NODE_EXTRA_CA_CERTS/v.test(line)), result.stderr).to.equal(true)
   expect(result.stderr).not.to.match(/^\s+at /mv)
 }

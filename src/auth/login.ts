@@ -77,8 +77,8 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
     stop.abort(new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`}))
   })
   const timer = setTimeout(() => {
-    stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete. Nothing was saved.`, {
-      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer.`,
+    stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
+      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer. Nothing was saved.`,
     }))
   }, options.timeoutSeconds * 1000)
   try {
@@ -117,7 +117,7 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
         ? new LoginError('Pipecat Cloud rejected the personal access token.', {
           suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard. Nothing was saved.',
         })
-        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Nothing was saved. Start the sign-in again.'})
+        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again. Nothing was saved.'})
     }
 
     throw error

@@ -42,7 +42,7 @@ export async function discover(http: HttpClient, config: AuthConfig, signal?: Ab
   const problem = discoveryProblem(body, config.issuer)
   if (problem) {
     throw new LoginError(`The sign-in provider's configuration is unsafe or incomplete: ${problem}.`, {
-      suggestion: 'This is a problem on the service side (or something is intercepting your connection); sign-in was stopped. Try again later.',
+      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection. Nothing was saved.',
     })
   }
 
@@ -120,7 +120,7 @@ export function authorizationResponse(params: URLSearchParams): AuthorizationRes
   }
 }
 
-const restartAdvice = 'Nothing was saved. Start the sign-in again.'
+const restartAdvice = 'Start the sign-in again. Nothing was saved.'
 
 /**
  * The authorization code, once the answer is known to belong to this sign-in:
@@ -131,25 +131,25 @@ const restartAdvice = 'Nothing was saved. Start the sign-in again.'
 export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; sendsIss?: boolean; state: string}): string {
   if (response.state === undefined || !isSameSecret(response.state, expected.state)) {
     throw new LoginError('The sign-in answer does not belong to this sign-in: its state does not match.', {
-      suggestion: 'Nothing was saved. Start the sign-in again, and finish it in the browser tab it opens.',
+      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens. Nothing was saved.',
     })
   }
 
   if (response.iss === undefined && expected.sendsIss) {
     throw new LoginError('The sign-in answer carries no issuer (iss), though the provider always sends one.', {
-      suggestion: 'Nothing was saved. Start the sign-in again; if you paste the answer, paste the whole address the browser ended on.',
+      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on. Nothing was saved.',
     })
   }
 
   if (response.iss !== undefined && response.iss !== expected.issuer) {
     throw new LoginError(`The sign-in answer came from another issuer (${printable(response.iss)}, expected ${expected.issuer}).`, {
-      suggestion: 'Nothing was saved. Something may be interfering with the sign-in; start it again.',
+      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it. Nothing was saved.',
     })
   }
 
   if (response.error !== undefined) {
     if (response.error === 'access_denied') {
-      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Nothing was saved. Start the sign-in again and approve it.'})
+      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it. Nothing was saved.'})
     }
 
     const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''

@@ -43,7 +43,7 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   const token = settingText(settings, 'token')
   if (!token) return undefined
   if (settings.token.source === 'environment') return {method: authMethod({token}), source: 'environment', token}
-  if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'The stored token was not used.'})
+  if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'Fix its permissions as the line above says, then try again (until then the stored token is not used).'})
   return fileCredentials({
     expiresAt: expiryFrom(settings.token_expires_at.value),
     issuer: storedCredentials(snapshot.data)?.issuer,

@@ -203,7 +203,7 @@ export class ConfigStore {
         await rm(temporary, {force: true})
         throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
           cause: error,
-          suggestion: 'Nothing was changed. Free some disk space or fix the folder permissions, then try again.',
+          suggestion: 'Free some disk space or fix the folder permissions, then try again (the file was left as it was).',
         })
       }
     })

@@ -2,6 +2,7 @@
  * What `cloud config` shows: the file, every setting with its value and where
  * it came from, token expiry, and the organization tables. Secrets redacted.
  */
+import type {Context} from '../context.js'
 import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
@@ -97,24 +98,40 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 
 type Row = [name: string, value: string, origin: string]
 
-/** The human form, as lines. */
-export function renderConfigReport(report: ConfigReport): string[] {
+/** The `cloud config` flow: the report for --json, its lines for people. */
+export async function showConfiguration(context: Context, {all}: {all: boolean}): Promise<ConfigReport> {
+  const report = configReport(await context.loadConfig())
+  for (const line of renderConfigReport(report, {all})) context.output.log(line)
+  return report
+}
+
+/** An API path nobody changed: shown only with --all. */
+function isDefaultPath(name: string, source: null | SettingSource): boolean {
+  return name.endsWith('_path') && source === 'default'
+}
+
+/** The human form, as lines: what the user sets or overrides; with `all`, every setting. */
+export function renderConfigReport(report: ConfigReport, {all = false}: {all?: boolean} = {}): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
   const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
   if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
   lines.push('')
-  const rows = Object.entries(report.settings).map(([name, {env, source, value}]): Row => {
-    let shown = value === null ? '(not set)' : show(value)
-    if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
+  const settings = Object.entries(report.settings)
+  const shown = all ? settings : settings.filter(([name, {source}]) => !isDefaultPath(name, source))
+  const rows = shown.map(([name, {env, source, value}]): Row => {
+    let text = value === null ? '(not set)' : show(value)
+    if (name === 'token_expires_at' && report.tokenExpiry) text = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
     const origin = source === null ? '' : (source === 'environment' ? `environment (${env})` : SOURCE_LABELS[source])
-    return [name, shown, origin]
+    return [name, text, origin]
   })
   const header: Row = ['SETTING', 'VALUE', 'SOURCE']
   const nameWidth = Math.max(...[header, ...rows].map(([name]) => name.length))
   const valueWidth = Math.max(...[header, ...rows].map(([, value]) => value.length))
   const format = ([name, value, origin]: Row) => `${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${origin}`.trimEnd()
   lines.push(format(header), ...rows.map(row => format(row)))
+  const hidden = settings.length - shown.length
+  if (hidden > 0) lines.push(`(${hidden} API paths at their defaults are not shown; --all shows them.)`)
 
   const organizations = Object.entries(report.organizations)
   lines.push('', organizations.length === 0 ? 'Organization tables: none' : 'Organization tables:')

@@ -64,7 +64,19 @@ const EXIT_CODES: Array<[string, string]> = [
   ['1', 'Failure: network, service or config file.'],
   ['2', 'Usage error (unknown flag, missing value).'],
   ['4', 'Not logged in, or the token was rejected and could not be refreshed.'],
-  ['130', 'Interrupted (Ctrl-C); nothing was written.'],
+  ['130', 'Interrupted (Ctrl-C); a config file write under way finishes first, nothing is left half written.'],
+]
+
+/** error.code under --json (src/errors.ts ErrorCode). */
+const ERROR_CODES: Array<[string, string]> = [
+  ['usage', 'A flag or argument could not be parsed (exit 2).'],
+  ['not_logged_in', 'No credentials, or the service rejected them and they could not be refreshed (exit 4).'],
+  ['config', 'The config file cannot be read, trusted, parsed or written (exit 1).'],
+  ['network', 'The service could not be reached, or the connection broke (exit 1).'],
+  ['service', 'The service answered with an error or with something unexpected (exit 1).'],
+  ['login', 'The sign-in did not complete: denied, timed out, state or issuer mismatch (exit 1).'],
+  ['interrupted', 'Ctrl-C (exit 130).'],
+  ['internal', 'A bug: an error nobody expected (exit 1).'],
 ]
 
 type FlagInfo = {
@@ -302,7 +314,14 @@ function environment(): string[] {
 }
 
 function exitStatus(): string[] {
-  return ['.SH EXIT STATUS', text('The same with and without --json:'), ...EXIT_CODES.flatMap(([status, meaning]) => ['.TP', bold(status), text(meaning)])]
+  return [
+    '.SH EXIT STATUS',
+    text('The same with and without --json:'),
+    ...EXIT_CODES.flatMap(([status, meaning]) => ['.TP', bold(status), text(meaning)]),
+    '.PP',
+    text('Under --json a failure prints one document on stdout, {"error": {"message", "code", "exit", "suggestions"}}, whose code is one of:'),
+    ...ERROR_CODES.flatMap(([name, meaning]) => ['.TP', bold(name), text(meaning)]),
+  ]
 }
 
 function seeAlso(id: string, commands: Command.Cached[]): string[] {

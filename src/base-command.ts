@@ -14,6 +14,7 @@ import {
 import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
+import {terminalSafe} from './text.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -29,8 +30,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
       // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
-      ux.stderr(`${ux.colorize('red', 'Error:')} ${cliError.message}`)
-      if (cliError.suggestions?.length) ux.stderr(`Try this: ${cliError.suggestions.join(' ')}`)
+      ux.stderr(`${ux.colorize('red', 'Error:')} ${terminalSafe(cliError.message)}`)
+      if (cliError.suggestions?.length) ux.stderr(`Try this: ${terminalSafe(cliError.suggestions.join(' '))}`)
       if (process.env.DEBUG) ux.stderr(cliError.stack ?? '')
       cliError.skipOclifErrorHandling = true
     }
@@ -64,19 +65,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.context = createContext({
       env: process.env,
       output: {
+        // Every line may carry text from the service or the file: no terminal escapes get through.
         log: line => {
-          this.log(line)
+          this.log(terminalSafe(line))
         },
         // The sign-in address must reach an agent that asked for --json, too.
         notice(line) {
-          ux.stderr(line)
+          ux.stderr(terminalSafe(line))
         },
         progress: line => {
-          this.logToStderr(line)
+          this.logToStderr(terminalSafe(line))
         },
         // Warnings go to stderr, also under --json (stdout stays one JSON document).
         warn(message) {
-          ux.stderr(`Warning: ${message}`)
+          ux.stderr(`Warning: ${terminalSafe(message)}`)
         },
       },
       signal: this.interruption.signal,
@@ -109,18 +111,39 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error instanceof PipecatError) {
       const {suggestion} = error
       const text = typeof suggestion === 'function' ? suggestion(id => this.commandRef(id)) : suggestion
-      const cliError = new Errors.CLIError(error.message, {exit: error.exit, suggestions: text ? [text] : undefined})
+      const cliError = new Errors.CLIError(error.message, {code: error.code, exit: error.exit, suggestions: text ? [text] : undefined})
       cliError.name = 'Error'
       return withDebugStack(cliError, error)
     }
 
-    // oclif's own errors (usage, exit) keep their codes; anything else is a bug and says so.
+    // oclif's own: a flag or argument it could not parse. Said in our two lines, without its framing.
+    if (error.oclif?.exit === ExitCode.usage) {
+      const command = this.commandRef(this.id ?? 'cloud')
+      const cliError = new Errors.CLIError(usageMessage(error.message), {
+        code: 'usage', exit: ExitCode.usage, suggestions: [`Run \`${command} --help\` to see what it accepts.`],
+      })
+      cliError.name = 'Error'
+      return withDebugStack(cliError, error)
+    }
+
     if (error.oclif?.exit !== undefined) return error
+    // Anything else is a bug, and says so.
     const cliError = new Errors.CLIError(`Unexpected error: ${error.message}`, {
+      code: 'internal',
       exit: ExitCode.failure,
       suggestions: ['Run again with DEBUG=* for details, and report it if it persists.'],
     })
     return withDebugStack(cliError, error)
+  }
+
+  /** Under --json, every failure is one document: what went wrong, its kind, the exit code and what to do. */
+  protected override toErrorJson(error: unknown): unknown {
+    const {code, message, oclif, suggestions} = error as Errors.CLIError
+    return {
+      error: {
+        code: code ?? 'internal', exit: oclif?.exit ?? ExitCode.failure, message, suggestions: suggestions ?? [],
+      },
+    }
   }
 
   /** The plugin, then the host CLI when there is one (standalone, the plugin is the CLI: named once). */
@@ -129,6 +152,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const host = this.config.userAgent
     return host.startsWith(`${plugin} `) ? host : `${plugin} ${host}`
   }
+}
+
+/** oclif's parse error on one line: "Parsing --timeout: Expected an integer but received: abc", without "See more help". */
+function usageMessage(message: string): string {
+  return message
+  .replace(/\n?See more help with --help\s*$/v, '')
+  .split(/\s*\n\s*/v)
+  .filter(Boolean)
+  .join(': ')
+  .replaceAll(/\s+/gv, ' ')
+  .replace(/ : /v, ': ')
+  .trim()
 }
 
 /** Under DEBUG, show where the original failure came from. */

@@ -15,7 +15,17 @@ export const ExitCode = {
 /** A suggestion may name one of our commands; the base class renders it with the host's bin and separator. */
 export type Suggestion = ((command: (id: string) => string) => string) | string
 
+/**
+ * The stable, machine-readable kinds of failure, as `--json` reports them in
+ * `error.code` (the README and the man page list them).
+ */
+export type ErrorCode = 'config' | 'internal' | 'interrupted' | 'login' | 'network' | 'not_logged_in' | 'service' | 'usage'
+
 export class PipecatError extends Error {
+  get code(): ErrorCode {
+    return 'internal'
+  }
+
   readonly exit: number
   readonly suggestion?: Suggestion
 
@@ -31,19 +41,31 @@ const loginAdvice: Suggestion = command => `Run \`${command('cloud auth login')}
 
 /** No credentials, or credentials the service rejected and that could not be refreshed. */
 export class NotLoggedInError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'not_logged_in'
+  }
+
   constructor(message = 'You are not logged in.', options: {cause?: unknown; suggestion?: Suggestion} = {}) {
     super(message, {cause: options.cause, exit: ExitCode.notLoggedIn, suggestion: options.suggestion ?? loginAdvice})
   }
 }
 
 /** The config file cannot be read, parsed or written. */
-export class ConfigFileError extends PipecatError {}
+export class ConfigFileError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'config'
+  }
+}
 
 /** The config file was read but its content is not a valid config (what `cloud auth logout` resets). */
 export class MalformedConfigError extends ConfigFileError {}
 
 /** The service answered, but not with success (or not with what the protocol promises). */
 export class ServiceError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'service'
+  }
+
   readonly status?: number
 
   constructor(message: string, options: {cause?: unknown; status?: number; suggestion?: Suggestion} = {}) {
@@ -53,13 +75,25 @@ export class ServiceError extends PipecatError {
 }
 
 /** The service could not be reached at all. */
-export class NetworkError extends PipecatError {}
+export class NetworkError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'network'
+  }
+}
 
 /** Sign-in did not complete (denied, state mismatch, timeout, no organization, ...). */
-export class LoginError extends PipecatError {}
+export class LoginError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'login'
+  }
+}
 
 /** Ctrl-C. */
 export class InterruptedError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'interrupted'
+  }
+
   constructor(message = 'Interrupted.', options: {suggestion?: Suggestion} = {}) {
     super(message, {exit: ExitCode.interrupted, suggestion: options.suggestion ?? 'Run the command again to finish what it was doing.'})
   }

@@ -1,10 +1,13 @@
 /**
  * The one HTTP client. Every call to the service and to the OAuth provider goes
  * through `request`: user agent, bearer token, timeouts, retries with backoff
- * on 429/5xx honouring Retry-After, proxies from the environment, JSON parsing
- * and the mapping of failures to typed errors that name the host.
+ * on 429/5xx honouring Retry-After, proxies from the environment (never for
+ * this machine), a cap on the size of answers, JSON parsing and the mapping of
+ * failures to typed errors that name the host.
  */
 import type {Got, RequestError} from 'got'
+import type {Agent as HttpAgent} from 'node:http'
+import type {Agent as HttpsAgent} from 'node:https'
 
 import {NetworkError, ServiceError, type Suggestion} from '../errors.js'
 
@@ -39,10 +42,14 @@ export class HttpStatusError extends ServiceError {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+/** The answers of this protocol are a few KB; a service sending more than this is broken or hostile, and is not read further. */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+/** This machine: 127.0.0.0/8 (also IPv4-mapped), [::1] and localhost. URL has already normalised the spelling (127.1, [0::1], LOCALHOST). */
+const LOOPBACK_HOST = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|\[::ffff:7f[\da-f]{2}:[\da-f]{1,4}\])$/v
 
 export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname)
+  return LOOPBACK_HOST.test(url.hostname)
 }
 
 /** Only https, except plain http to this machine (local test servers). TLS verification is never turned off. */
@@ -57,7 +64,7 @@ export function checkedUrl(input: string, what: string): URL {
   }
 
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url
-  throw new ServiceError(`Refusing to use the ${what} ${url.origin}: only https is allowed (plain http only for 127.0.0.1, localhost and [::1]).`, {
+  throw new ServiceError(`Refusing to use the ${what} ${url.origin}: only https is allowed (plain http only for this machine: 127.0.0.1, localhost and [::1]).`, {
     suggestion: 'Use an https:// address.',
   })
 }
@@ -68,9 +75,13 @@ export type HttpClientOptions = {
   userAgent: string;
 }
 
+/** One pair of agents per way out: through the proxy the environment names, or straight to the host. */
+type Agents = {direct: {http: HttpAgent; https: HttpsAgent}; proxied: {http: HttpAgent; https: HttpsAgent}}
+
 export class HttpClient {
   private constructor(
     private readonly got: Got,
+    private readonly agents: Agents,
     /** Default time for one attempt, in milliseconds. */
     readonly timeoutMs: number,
     /** Aborts every request made through this client (e.g. logout's overall cap). */
@@ -80,12 +91,16 @@ export class HttpClient {
   static async create({timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
     // node:http(s) too, not at module load: error types from here are used by commands that never send a request.
     const [{default: got}, {Agent: HttpAgent}, {Agent: HttpsAgent}] = await Promise.all([import('got'), import('node:http'), import('node:https')])
-    const instance = got.extend({
-      agent: {
-        // Node's own proxy support: HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+    const agents: Agents = {
+      // This machine is never reached through a proxy: a plaintext one would see the bearer token of a local service.
+      direct: {http: new HttpAgent({keepAlive: true}), https: new HttpsAgent({keepAlive: true})},
+      // Node's own proxy support: HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+      proxied: {
         http: new HttpAgent({keepAlive: true, proxyEnv: process.env} as ConstructorParameters<typeof HttpAgent>[0]),
         https: new HttpsAgent({keepAlive: true, proxyEnv: process.env} as ConstructorParameters<typeof HttpsAgent>[0]),
       },
+    }
+    const instance = got.extend({
       followRedirect: false,
       headers: {accept: 'application/json', 'user-agent': userAgent},
       retry: {
@@ -101,7 +116,7 @@ export class HttpClient {
       },
       throwHttpErrors: false,
     })
-    return new HttpClient(instance, timeoutMs)
+    return new HttpClient(instance, agents, timeoutMs)
   }
 
   /** Sends one request (with retries) and returns the parsed JSON body of a 2xx answer. */
@@ -109,12 +124,16 @@ export class HttpClient {
     const url = checkedUrl(input, 'service address')
     const {host} = url
     const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
-    const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
+    const caller = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
-    signal?.throwIfAborted()
+    caller?.throwIfAborted()
+    // Aborts the download once the decoded answer passes the cap, so a gzip bomb is never inflated past it.
+    const tooLarge = new AbortController()
+    const signal = caller ? AbortSignal.any([caller, tooLarge.signal]) : tooLarge.signal
     let response
     try {
-      response = await this.got(url, {
+      const pending = this.got(url, {
+        agent: isLoopback(url) ? this.agents.direct : this.agents.proxied,
         form,
         headers: bearer ? {authorization: `Bearer ${bearer}`} : {},
         json,
@@ -125,6 +144,11 @@ export class HttpClient {
         signal,
         timeout: {request: timeoutMs},
       })
+      // `transferred` counts the body after decompression; `total` is the announced length when it is not compressed.
+      void pending.on('downloadProgress', ({total, transferred}) => {
+        if (transferred > MAX_ANSWER_BYTES || (total ?? 0) > MAX_ANSWER_BYTES) tooLarge.abort(answerTooLarge(host))
+      })
+      response = await pending
     } catch (error) {
       throw networkError(error as RequestError, host, timeoutMs, signal)
     }
@@ -145,11 +169,17 @@ export class HttpClient {
 
   /** The same client, with every request also aborted by `signal`. */
   withSignal(signal: AbortSignal): HttpClient {
-    return new HttpClient(this.got, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal)
+    return new HttpClient(this.got, this.agents, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal)
   }
 }
 
 const notJson = Symbol('not JSON')
+
+function answerTooLarge(host: string): ServiceError {
+  return new ServiceError(`${host} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, far more than any answer this CLI expects; the answer was not read further.`, {
+    suggestion: command => `Check that PIPECAT_API_HOST points at Pipecat Cloud (\`${command('cloud config')}\` shows it); a proxy or captive portal in the way can do this too.`,
+  })
+}
 
 function parseBody(text: string): typeof notJson | unknown {
   if (text.trim() === '') return undefined
@@ -196,12 +226,28 @@ function retryAfterSeconds(header?: string): number | undefined {
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined
 }
 
+/** TLS failures that mean "nobody this machine trusts vouches for this certificate" (verification itself is never turned off). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'CERT_UNTRUSTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+])
+
 function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : error
   const suggestion = 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.'
   const code = error.code ?? ''
   if (code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' || error.name === 'ReadError') {
     return new NetworkError(`The connection to ${host} broke before its answer was complete.`, {suggestion})
+  }
+
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${error.message.split('\n', 1)[0]}).`, {
+      suggestion: 'If this host, or a proxy in the way, uses its own certificate authority, set NODE_EXTRA_CA_CERTS to that authority\'s certificate (a PEM file), then try again.',
+    })
   }
 
   const reasons: Record<string, string> = {

@@ -94,7 +94,8 @@ export class PipecatApi {
       signal,
     })
     const {code, token_flow_id: tokenFlowId, wait_secret: waitSecret, web_url: webUrl} = (body ?? {}) as Record<string, unknown>
-    if (typeof tokenFlowId !== 'string' || typeof waitSecret !== 'string' || typeof webUrl !== 'string') {
+    // The address is shown to the user to open: only a web page, never another scheme (javascript:, file:, an app link).
+    if (typeof tokenFlowId !== 'string' || typeof waitSecret !== 'string' || typeof webUrl !== 'string' || !isWebUrl(webUrl)) {
       throw this.unexpected('login_path')
     }
 
@@ -153,5 +154,14 @@ export class PipecatApi {
     return new ServiceError(`${host} answered ${settingText(this.settings, path as 'whoami_path')} with something this version does not understand.`, {
       suggestion: 'Try again; if it keeps happening, update the plugin.',
     })
+  }
+}
+
+function isWebUrl(text: string): boolean {
+  try {
+    const {protocol} = new URL(text)
+    return protocol === 'https:' || protocol === 'http:'
+  } catch {
+    return false
   }
 }

@@ -20,7 +20,7 @@ import {
   SIGN_IN_METHODS,
 } from './methods/index.js'
 import {type Revocation, revokeSession} from './revoke.js'
-import {type AuthMethod, isExpiringSoon} from './session.js'
+import {type AuthMethod, isExpiringSoon, isIssuedBy} from './session.js'
 
 export type {LoginOptions} from './methods/index.js'
 
@@ -31,6 +31,8 @@ export type LoginResult = {
   /** PIPECAT_TOKEN is set and still overrides the saved credentials. */
   environmentTokenOverrides: boolean;
   organization: {name: string; verboseName: null | string};
+  /** The service that issued the session the new credentials replaced, when that was another one. */
+  previousSessionIssuer: null | string;
   /** What happened to the session the new credentials replaced; null when there was none to end. */
   previousSessionRevocation: null | Revocation;
   /** ISO time; null when the token does not expire. */
@@ -42,8 +44,8 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
   const [{settings, store}, api] = await Promise.all([context.loadConfig(), context.api()])
   const obtained = await signIn(context, api, options)
   const account = await lookUpAccount(api, obtained, settings)
-  const saved = await saveCredentials(store, obtained.tokens, account.organizations)
-  const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained)
+  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host')}, account.organizations)
+  const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
   return {
     authMethod: obtained.method,
@@ -51,6 +53,7 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
     email: account.user?.email ?? null,
     environmentTokenOverrides: Boolean(context.env.PIPECAT_TOKEN),
     organization: {name: saved.organization.name, verboseName: saved.organization.verboseName ?? null},
+    previousSessionIssuer: previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null,
     previousSessionRevocation,
     tokenExpiresAt: tokens.expiresAt > 0 ? new Date(tokens.expiresAt * 1000).toISOString() : null,
     userId: account.user?.userId ?? null,
@@ -74,8 +77,8 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
     stop.abort(new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`}))
   })
   const timer = setTimeout(() => {
-    stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete. Nothing was saved.`, {
-      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer.`,
+    stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
+      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer. Nothing was saved.`,
     }))
   }, options.timeoutSeconds * 1000)
   try {
@@ -114,7 +117,7 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
         ? new LoginError('Pipecat Cloud rejected the personal access token.', {
           suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard. Nothing was saved.',
         })
-        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Nothing was saved. Start the sign-in again.'})
+        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again. Nothing was saved.'})
     }
 
     throw error
@@ -133,8 +136,10 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
 }
 
 /** After the new credentials are safe: the replaced session's refresh token should not outlive it. */
-async function endPreviousSession(api: PipecatApi, previous: StoredCredentials | undefined, {tokens}: Obtained): Promise<null | Revocation> {
+async function endPreviousSession(api: PipecatApi, previous: StoredCredentials | undefined, {tokens}: Obtained, settings: Settings): Promise<null | Revocation> {
   if (!previous?.refreshToken || previous.refreshToken === tokens.refreshToken) return null
+  // Another service issued it: its tokens go to no one else, so it is left to expire.
+  if (!isIssuedBy(previous, settings)) return 'not-sent'
   const {refreshToken} = previous
   // The old access token speaks for the old session while it is valid; otherwise the new one asks.
   const bearer = previous.token !== '' && previous.expiresAt !== undefined && !isExpiringSoon(previous.expiresAt) ? previous.token : tokens.accessToken

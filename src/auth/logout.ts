@@ -11,7 +11,7 @@ import {type LoadedConfig} from '../config/load.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
 import {MalformedConfigError, NotLoggedInError} from '../errors.js'
 import {type Revocation, type RevocationResult, revokeSession} from './revoke.js'
-import {fileCredentials, Session} from './session.js'
+import {fileCredentials, isIssuedBy, Session} from './session.js'
 
 export type LogoutResult = {
   /** Where a malformed config file was moved. */
@@ -26,6 +26,8 @@ export type LogoutResult = {
   revocationDetail: null | string;
   /** The dashboard's sign-out page, when the service could not end the session. */
   signOutUrl: string;
+  /** The service that issued the removed credentials, when recorded. */
+  tokenIssuer: null | string;
   /** Whether the file held credentials; null when it could not be read to tell. */
   wasLoggedIn: boolean | null;
 }
@@ -45,17 +47,21 @@ export async function logout(context: Context): Promise<LogoutResult> {
     backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
   }
   const stored = storedCredentials(snapshot.data)
+  const tokenIssuer = stored?.issuer ?? null
   if (!stored) {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
     const isRemoved = hasLeftovers && (await removeCredentials(store))
     return {
-      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, wasLoggedIn: false,
+      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
   }
 
   let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
-  if (stored.refreshToken && snapshot.tokenUnusable) {
+  if (stored.refreshToken && !isIssuedBy(stored, settings)) {
+    // Another service issued them: they go to no one else.
+    revoked = {detail: `issued by ${stored.issuer}, not by the configured ${settingText(settings, 'api_host')}`, revocation: 'not-sent'}
+  } else if (stored.refreshToken && snapshot.tokenUnusable) {
     // Credentials others could have written are not sent anywhere.
     revoked = {detail: 'the stored token was not sent: the config file is accessible to other users', revocation: 'not-confirmed'}
   } else if (stored.refreshToken) {
@@ -71,7 +77,7 @@ export async function logout(context: Context): Promise<LogoutResult> {
 
   const isRemoved = await removeCredentials(store)
   return {
-    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, wasLoggedIn: true,
+    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }
 }
 
@@ -107,6 +113,7 @@ function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
   const lines: Record<Revocation, string> = {
     'not-attempted': `There was no session to revoke on the service (no refresh token was stored). To sign out of the dashboard too, visit ${url}`,
     'not-confirmed': '',
+    'not-sent': '',
     revoked: 'Your session was revoked on Pipecat Cloud.',
     'service-unavailable': '',
     'session-ended': 'Your session had already ended on Pipecat Cloud.',
@@ -117,6 +124,11 @@ function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
 function revocationWarning({revocation, revocationDetail, signOutUrl: url}: LogoutResult): string | undefined {
   if (revocation === 'service-unavailable') {
     return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); it will expire on its own within 24 hours.'
+  }
+
+  if (revocation === 'not-sent') {
+    return `Your session was not revoked: it was ${revocationDetail ?? 'issued by another service'}, and its tokens are not sent to another service. `
+      + 'It stays valid until it expires (within 24 hours); to end it now, sign out on the service that issued it.'
   }
 
   if (revocation === 'not-confirmed') {
@@ -147,6 +159,7 @@ async function resetMalformed(context: Context, hasEnvironmentToken: boolean): P
     revocation: 'not-attempted',
     revocationDetail: null,
     signOutUrl: signOutUrl(resolveSettings({}, context.env)),
+    tokenIssuer: null,
     wasLoggedIn: null,
   }
 }

@@ -3,9 +3,15 @@
  * port of 8400-8404 (the redirect URIs registered with the provider), that
  * receives the browser's redirect at GET /oauth_callback and shows a
  * self-contained page saying whether sign-in worked.
+ *
+ * Anything on this machine can reach it: an answer for another sign-in (its
+ * state does not match) gets an error page and is ignored, and connections
+ * that send nothing are dropped, oldest first, so they cannot crowd out the
+ * browser.
  */
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 
+import {timingSafeEqual} from 'node:crypto'
 import {
   createServer,
   type IncomingMessage,
@@ -14,6 +20,7 @@ import {
 } from 'node:http'
 
 import {LoginError} from '../errors.js'
+import {abortable} from '../wait.js'
 
 export const CALLBACK_PORTS = [8400, 8401, 8402, 8403, 8404] as const
 export const CALLBACK_PATH = '/oauth_callback'
@@ -29,33 +36,73 @@ export type CallbackPage = {
 export type CallbackRequest = {
   params: URLSearchParams;
   respond(page: CallbackPage): void;
+  /** Answers a redirect that will not be used (another sign-in's, or one too many). */
+  turnAway(page: ErrorPage): void;
+}
+
+type ErrorPage = {detail: string; status: number; title: string}
+
+const alreadyAnswered: ErrorPage = {detail: 'This sign-in has already received an answer. Return to your terminal.', status: 409, title: 'Already answered'}
+const notThisSignIn: ErrorPage = {
+  detail: 'This answer does not belong to this sign-in (its state does not match), so it was ignored. The sign-in in your terminal is still waiting for its own answer.',
+  status: 400,
+  title: 'Not this sign-in',
 }
 
 export type LoopbackCallback = {
   /** Stops listening; a browser still waiting gets its page first (briefly). Safe to call twice. */
   close(): Promise<void>;
-  /** The first redirect carrying `code` or `error`; rejects with the signal's reason on abort. */
-  next(signal?: AbortSignal): Promise<CallbackRequest>;
+  /**
+   * The first redirect carrying `code` or `error` (and, when `state` is given, that state: others are
+   * shown a page saying they do not belong to this sign-in, and ignored); rejects with the signal's reason on abort.
+   */
+  next(signal?: AbortSignal, state?: string): Promise<CallbackRequest>;
   port: number;
   redirectUri: string;
 }
 
 /** How long close() lets a page that is being sent finish. */
 const CLOSE_GRACE_MS = 1000
+/** Open connections kept; past this, the oldest one not being answered is dropped (a browser uses a handful). */
+const MAX_CONNECTIONS = 32
+/** A browser sends its request at once; a connection still silent after this is dropped. */
+const HEADERS_TIMEOUT_MS = 10_000
+
+type Waiter = {deliver(request: CallbackRequest): void; state?: string}
 
 export async function loopbackCallback(ports: readonly number[] = CALLBACK_PORTS): Promise<LoopbackCallback> {
   let isDelivered = false
-  let deliver: ((request: CallbackRequest) => void) | undefined
+  let waiter: undefined | Waiter
+  // Answers that arrived before anyone waited for them; their state is checked once `next` says which one is expected.
   const queued: CallbackRequest[] = []
   const pending = new Set<ServerResponse>()
 
-  const server = createServer((req, res) => {
+  /** Hands `request` to the waiter if it belongs to this sign-in (true); otherwise answers it and keeps waiting. */
+  const isHandedOver = (request: CallbackRequest, {deliver, state}: Waiter): boolean => {
+    if (isDelivered) {
+      request.turnAway(alreadyAnswered)
+      return false
+    }
+
+    if (state !== undefined && !isSameSecret(request.params.get('state') ?? '', state)) {
+      request.turnAway(notThisSignIn)
+      return false
+    }
+
+    isDelivered = true
+    deliver(request)
+    return true
+  }
+
+  const server = createServer({
+    connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: 1000, requestTimeout: 2 * HEADERS_TIMEOUT_MS,
+  }, (req, res) => {
     const request = routeCallback(req, res, pending, isDelivered)
     if (!request) return
-    isDelivered = true
-    if (deliver) deliver(request)
+    if (waiter) isHandedOver(request, waiter)
     else queued.push(request)
   })
+  capConnections(server, pending)
 
   const port = await listenOnFirstFree(server, ports)
   let closing: Promise<void> | undefined
@@ -64,25 +111,23 @@ export async function loopbackCallback(ports: readonly number[] = CALLBACK_PORTS
       closing ??= closeServer(server, pending)
       return closing
     },
-    async next(signal) {
-      const first = queued.shift()
-      if (first) return first
-      return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason as Error)
-          return
-        }
-
-        const onAbort = () => {
-          reject(signal?.reason as Error)
-        }
-
-        signal?.addEventListener('abort', onAbort, {once: true})
-        deliver = request => {
-          signal?.removeEventListener('abort', onAbort)
+    async next(signal, state) {
+      const {promise, resolve} = Promise.withResolvers<CallbackRequest>()
+      const candidate: Waiter = {
+        deliver(request) {
+          waiter = undefined
           resolve(request)
-        }
-      })
+        },
+        state,
+      }
+      let isAnswered = false
+      while (!isAnswered && queued.length > 0) isAnswered = isHandedOver(queued.shift()!, candidate)
+      if (!isAnswered) waiter = candidate
+      try {
+        return signal ? await abortable(promise, signal) : await promise
+      } finally {
+        if (waiter === candidate) waiter = undefined
+      }
     },
     port,
     redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
@@ -111,7 +156,7 @@ function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<S
   }
 
   if (isDelivered) {
-    sendPage(res, {detail: 'This sign-in has already received an answer. Return to your terminal.', status: 409, title: 'Already answered'})
+    sendPage(res, alreadyAnswered)
     return undefined
   }
 
@@ -120,14 +165,47 @@ function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<S
     pending.delete(res)
   })
   let isAnswered = false
+  const answer = (page: Parameters<typeof sendPage>[1]) => {
+    if (isAnswered) return
+    isAnswered = true
+    sendPage(res, page)
+  }
+
   return {
     params,
     respond({detail, ok}) {
-      if (isAnswered) return
-      isAnswered = true
-      sendPage(res, ok ? {detail, status: 200, title: 'Signed in to Pipecat Cloud'} : {detail, status: 400, title: 'Sign-in failed'})
+      answer(ok ? {detail, status: 200, title: 'Signed in to Pipecat Cloud'} : {detail, status: 400, title: 'Sign-in failed'})
     },
+    turnAway: answer,
   }
+}
+
+/**
+ * At most MAX_CONNECTIONS open: a new connection (the browser's, likely) drops the oldest ones that are not
+ * waiting for their page. Refusing newcomers instead (`server.maxConnections`) would turn the browser away.
+ */
+function capConnections(server: Server, pending: Set<ServerResponse>): void {
+  const open = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    open.add(socket)
+    socket.once('close', () => {
+      open.delete(socket)
+    })
+    if (open.size <= MAX_CONNECTIONS) return
+    const answering = new Set([...pending].map(res => res.socket))
+    for (const old of open) {
+      if (open.size <= MAX_CONNECTIONS) break
+      if (old === socket || answering.has(old)) continue
+      open.delete(old)
+      old.destroy()
+    }
+  })
+}
+
+function isSameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 async function listenOnFirstFree(server: Server, ports: readonly number[]): Promise<number> {

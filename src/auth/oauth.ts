@@ -19,6 +19,8 @@ import {printable} from '../text.js'
 
 export type Provider = AuthConfig & {
   authorizationEndpoint: string;
+  /** The provider says every answer to the redirect URI carries `iss` (RFC 9207), so one without it is refused. */
+  sendsIss?: boolean;
   tokenEndpoint: string;
 }
 
@@ -40,11 +42,16 @@ export async function discover(http: HttpClient, config: AuthConfig, signal?: Ab
   const problem = discoveryProblem(body, config.issuer)
   if (problem) {
     throw new LoginError(`The sign-in provider's configuration is unsafe or incomplete: ${problem}.`, {
-      suggestion: 'This is a problem on the service side (or something is intercepting your connection); sign-in was stopped. Try again later.',
+      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection. Nothing was saved.',
     })
   }
 
-  return {...config, authorizationEndpoint: body.authorization_endpoint as string, tokenEndpoint: body.token_endpoint as string}
+  return {
+    ...config,
+    authorizationEndpoint: body.authorization_endpoint as string,
+    sendsIss: body.authorization_response_iss_parameter_supported === true,
+    tokenEndpoint: body.token_endpoint as string,
+  }
 }
 
 function discoveryProblem(document: Record<string, unknown> | undefined, expectedIssuer: string): string | undefined {
@@ -60,8 +67,10 @@ function discoveryProblem(document: Record<string, unknown> | undefined, expecte
     }
   }
 
+  // RFC 8414: an absent list means the provider supports no PKCE at all.
   const methods = document.code_challenge_methods_supported
-  if (methods !== undefined && !(Array.isArray(methods) && methods.includes('S256'))) return 'it does not support PKCE with S256'
+  if (methods === undefined) return 'it does not say it supports PKCE with S256 (code_challenge_methods_supported is missing)'
+  if (!(Array.isArray(methods) && methods.includes('S256'))) return 'it does not support PKCE with S256'
   const types = document.response_types_supported
   if (types !== undefined && !(Array.isArray(types) && types.includes('code'))) return 'it does not support the authorization code flow'
   return undefined
@@ -111,29 +120,36 @@ export function authorizationResponse(params: URLSearchParams): AuthorizationRes
   }
 }
 
-const restartAdvice = 'Nothing was saved. Start the sign-in again.'
+const restartAdvice = 'Start the sign-in again. Nothing was saved.'
 
 /**
  * The authorization code, once the answer is known to belong to this sign-in:
- * the state matches (CSRF), and `iss`, when present, is our issuer (RFC 9207
- * mix-up defence). Otherwise, and for an `error` answer, LoginError.
+ * the state matches (CSRF), and `iss`, when present (and it must be when the
+ * provider says it sends it), is our issuer (RFC 9207 mix-up defence).
+ * Otherwise, and for an `error` answer, LoginError.
  */
-export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; state: string}): string {
+export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; sendsIss?: boolean; state: string}): string {
   if (response.state === undefined || !isSameSecret(response.state, expected.state)) {
     throw new LoginError('The sign-in answer does not belong to this sign-in: its state does not match.', {
-      suggestion: 'Nothing was saved. Start the sign-in again, and finish it in the browser tab it opens.',
+      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens. Nothing was saved.',
+    })
+  }
+
+  if (response.iss === undefined && expected.sendsIss) {
+    throw new LoginError('The sign-in answer carries no issuer (iss), though the provider always sends one.', {
+      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on. Nothing was saved.',
     })
   }
 
   if (response.iss !== undefined && response.iss !== expected.issuer) {
     throw new LoginError(`The sign-in answer came from another issuer (${printable(response.iss)}, expected ${expected.issuer}).`, {
-      suggestion: 'Nothing was saved. Something may be interfering with the sign-in; start it again.',
+      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it. Nothing was saved.',
     })
   }
 
   if (response.error !== undefined) {
     if (response.error === 'access_denied') {
-      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Nothing was saved. Start the sign-in again and approve it.'})
+      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it. Nothing was saved.'})
     }
 
     const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''

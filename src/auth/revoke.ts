@@ -12,9 +12,10 @@ import {InterruptedError, NotLoggedInError} from '../errors.js'
  * - `service-unavailable`: 503, the revocation service is down; the session expires on its own;
  * - `not-confirmed`: any other answer, no answer within 10 s, the service could not be reached, or Ctrl-C;
  * - `session-ended`: the service no longer accepts the session (it had already ended);
- * - `not-attempted`: no refresh token stored, so nothing to revoke on the service.
+ * - `not-attempted`: no refresh token stored, so nothing to revoke on the service;
+ * - `not-sent`: another service issued the session, so its tokens were not sent to the configured one.
  */
-export type Revocation = 'not-attempted' | 'not-confirmed' | 'revoked' | 'service-unavailable' | 'session-ended'
+export type Revocation = 'not-attempted' | 'not-confirmed' | 'not-sent' | 'revoked' | 'service-unavailable' | 'session-ended'
 
 export type RevocationResult = {
   /** Why it was not confirmed, in a few words. */

@@ -6,7 +6,12 @@ import type {ConfigSnapshot, ConfigStore} from '../config/file.js'
 
 import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
-import {expiryFrom, type StoredCredentials, storedCredentials} from '../config/document.js'
+import {
+  expiryFrom,
+  serviceId,
+  type StoredCredentials,
+  storedCredentials,
+} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, LoginError, NotLoggedInError} from '../errors.js'
 import {discover, type Provider, refreshTokens} from './oauth.js'
@@ -38,12 +43,35 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   const token = settingText(settings, 'token')
   if (!token) return undefined
   if (settings.token.source === 'environment') return {method: authMethod({token}), source: 'environment', token}
-  if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'The stored token was not used.'})
+  if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'Fix its permissions as the line above says, then try again (until then the stored token is not used).'})
   return fileCredentials({
     expiresAt: expiryFrom(settings.token_expires_at.value),
+    issuer: storedCredentials(snapshot.data)?.issuer,
     refreshToken: settingText(settings, 'refresh_token') || undefined,
     token,
   })
+}
+
+/**
+ * Whether stored credentials may be sent to the configured API host: only to
+ * the service that issued them (when that was recorded), or another service
+ * could replay them at their issuer.
+ */
+export function isIssuedBy(credentials: StoredCredentials, settings: Settings): boolean {
+  return credentials.issuer === undefined || serviceId(credentials.issuer) === serviceId(settingText(settings, 'api_host'))
+}
+
+/** Credentials the configured service did not issue: exit 4, naming both services and what to do. */
+export function issuerMismatch(credentials: StoredCredentials, settings: Settings): NotLoggedInError {
+  const configured = serviceId(settingText(settings, 'api_host'))
+  const {source} = settings.api_host
+  const where = source === 'environment' ? ' (PIPECAT_API_HOST)' : (source === 'default' ? '' : ' (in the config file)')
+  return new NotLoggedInError(
+    `The stored credentials were issued by ${credentials.issuer}, but the configured API host is ${configured}${where}; they are not sent to another service.`,
+    {
+      suggestion: command => `Run \`${command('cloud auth login')}\` to sign in to ${configured}, or point PIPECAT_API_HOST at ${credentials.issuer} to use the stored credentials.`,
+    },
+  )
 }
 
 /** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */

@@ -5,7 +5,7 @@
  * the Daily key lookup follows.
  */
 import type {Context} from '../context.js'
-import type {AuthMethod} from './session.js'
+import type {AuthMethod, Credentials} from './session.js'
 
 import {settingText} from '../config/settings.js'
 import {NotLoggedInError} from '../errors.js'
@@ -21,6 +21,8 @@ export type WhoamiReport = {
   email: null | string;
   organization: null | {name: string; verboseName: null | string};
   tokenExpiry: Expiry | null;
+  /** The API host that issued the stored credentials; null for PIPECAT_TOKEN, or when not recorded. */
+  tokenIssuer: null | string;
   /** Where the token came from: the config file's path, or the PIPECAT_TOKEN variable. */
   tokenSource: {path: string; type: 'file'} | {type: 'environment'; variable: 'PIPECAT_TOKEN'};
   userId: string;
@@ -51,16 +53,23 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
   if (storedOrg && !found) context.output.warn(`The active organization "${storedOrg}" is not among this account's organizations.`)
   if (!orgName) context.output.warn('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
 
-  const {credentials} = session
   return {
-    authMethod: credentials.method,
+    ...credentialFields(session.credentials, context.configPath),
     dailyApiKey: dailyKeyResult.status === 'fulfilled' ? dailyKeyResult.value : null,
     dailyApiKeyError: dailyKeyResult.status === 'rejected' ? reasonText(dailyKeyResult.reason) : null,
     email: me.email ?? null,
     organization: orgName ? {name: orgName, verboseName: found?.verboseName ?? null} : null,
-    tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),
-    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {path: context.configPath, type: 'file'},
     userId: me.userId,
+  }
+}
+
+/** What the report says of the credentials themselves. */
+function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
+  return {
+    authMethod: credentials.method,
+    tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),
+    tokenIssuer: credentials.issuer ?? null,
+    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {path: configPath, type: 'file'},
   }
 }
 
@@ -79,6 +88,7 @@ export function renderWhoami(report: WhoamiReport): string[] {
     ['Auth method', METHOD_LABELS[report.authMethod]],
     ['Token source', report.tokenSource.type === 'file' ? report.tokenSource.path : 'PIPECAT_TOKEN (environment)'],
     ['Token expires', expiryText(report)],
+    ...(report.tokenSource.type === 'file' ? [['Issued by', report.tokenIssuer ?? '(not recorded)'] as [string, string]] : []),
     ['Daily API key', report.dailyApiKey ?? `not available (${report.dailyApiKeyError ?? 'unknown reason'})`],
   ]
   const width = Math.max(...rows.map(([label]) => label.length)) + 1

@@ -16,12 +16,14 @@ export const TOP_LEVEL_KEYS = {
   refresh_token: 'string',
   token: 'string',
   token_expires_at: 'number',
+  /** The API host that issued the credentials: they are never sent anywhere else. The official CLI keeps it as an unknown key. */
+  token_issuer: 'string',
 } as const
 
 export type TopLevelKey = keyof typeof TOP_LEVEL_KEYS
 
 /** What logout removes. */
-export const CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_at'] as const
+export const CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_at', 'token_issuer'] as const
 
 export function isReservedKey(key: string): key is TopLevelKey {
   return Object.hasOwn(TOP_LEVEL_KEYS, key)
@@ -39,6 +41,8 @@ export function organizationTables(data: ConfigData): Record<string, Record<stri
 export type StoredCredentials = {
   /** Unix seconds; undefined when the token does not expire. */
   expiresAt?: number;
+  /** The API host that issued them; undefined when not recorded (written by the official CLI). */
+  issuer?: string;
   refreshToken?: string;
   token: string;
 }
@@ -54,14 +58,29 @@ export function storedCredentials(data: ConfigData): StoredCredentials | undefin
   const token = typeof data.token === 'string' ? data.token : ''
   const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
   if (!token && !refreshToken) return undefined
-  return {expiresAt: expiryFrom(data.token_expires_at), refreshToken, token}
+  const issuer = typeof data.token_issuer === 'string' && data.token_issuer !== '' ? data.token_issuer : undefined
+  return {
+    expiresAt: expiryFrom(data.token_expires_at), issuer, refreshToken, token,
+  }
 }
 
 export type NewCredentials = {
   accessToken: string;
   /** Unix seconds; 0 when the token does not expire (what the official CLI writes then). */
   expiresAt: number;
+  /** The API host that issued them. */
+  issuer: string;
   refreshToken?: string;
+}
+
+/** An API host as it is recorded and compared: scheme, host, port and path, without a trailing slash. */
+export function serviceId(apiHost: string): string {
+  try {
+    const url = new URL(apiHost)
+    return `${url.origin}${url.pathname.replace(/\/+$/v, '')}`
+  } catch {
+    return apiHost.replace(/\/+$/v, '')
+  }
 }
 
 type Organization = {name: string; verboseName?: string}
@@ -84,6 +103,7 @@ export async function saveCredentials<O extends Organization>(
       refresh_token: credentials.refreshToken ?? '',
       token: credentials.accessToken,
       token_expires_at: credentials.expiresAt,
+      token_issuer: serviceId(credentials.issuer),
     }
     if (!isReservedKey(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
     return {data: next, result: {organization, previous: storedCredentials(data)}}

@@ -1,19 +1,20 @@
 /**
  * The config file shared with the official Pipecat Cloud CLI: where it lives,
- * how it is read and validated, and how it is written (atomically, 0600, under
- * a cross-process lock, re-read inside the lock).
+ * how it is read and validated (only a regular file no one else could have
+ * written), and how it is written (atomically, 0600, under a cross-process
+ * lock, re-read inside the lock).
  */
+import {constants, type Stats} from 'node:fs'
 import {
-  chmod,
+  type FileHandle,
   mkdir,
   open,
-  readFile,
   realpath,
   rename,
   rm,
   stat,
 } from 'node:fs/promises'
-import {homedir} from 'node:os'
+import {homedir, userInfo} from 'node:os'
 import nodePath from 'node:path'
 import {parse, stringify, TomlError} from 'smol-toml'
 
@@ -140,11 +141,20 @@ export class ConfigStore {
   }
 
   async read(): Promise<ConfigSnapshot> {
-    const bytes = await this.readBytes()
-    if (bytes === undefined) return {data: {}, exists: false}
-    const tokenUnusable = await this.repairPermissions()
-    const text = decodeUtf8(bytes, this.path)
-    return {data: parseConfig(text, this.path), exists: true, text, tokenUnusable}
+    const opened = await this.openRegular()
+    if (!opened) return {data: {}, exists: false}
+    const {handle, stats} = opened
+    try {
+      await this.checkTrust(stats)
+      const bytes = await handle.readFile().catch((error: unknown) => {
+        throw this.readError(error)
+      })
+      const tokenUnusable = await this.repairPermissions(handle, stats)
+      const text = decodeUtf8(bytes, this.path)
+      return {data: parseConfig(text, this.path), exists: true, text, tokenUnusable}
+    } finally {
+      await handle.close()
+    }
   }
 
   /**
@@ -164,6 +174,8 @@ export class ConfigStore {
 
   /** Runs `work` holding the lock on the config file (stale locks from crashed processes are broken after 10 s). */
   async withLock<T>(work: () => Promise<T>): Promise<T> {
+    // Before any lock or folder is made beside it: nothing is written where it could not be read back.
+    await this.inspect()
     await this.ensureDirectory()
     const release = await this.acquireLock()
     try {
@@ -201,7 +213,7 @@ export class ConfigStore {
         await rm(temporary, {force: true})
         throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
           cause: error,
-          suggestion: 'Nothing was changed. Free some disk space or fix the folder permissions, then try again.',
+          suggestion: 'Free some disk space or fix the folder permissions, then try again (the file was left as it was).',
         })
       }
     })
@@ -254,36 +266,142 @@ export class ConfigStore {
     }
   }
 
-  private async readBytes(): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.path)
-    } catch (error) {
-      const {code} = (error as NodeJS.ErrnoException)
-      if (code === 'ENOENT') return undefined
-      throw new ConfigFileError(`Could not read the config file ${this.path}: ${systemReason(error)}`, {
-        cause: error,
-        suggestion:
-          code === 'EISDIR' || code === 'ELOOP'
-            ? 'Move it out of the way, or set PIPECAT_CONFIG_PATH to a file.'
-            : `Check its permissions (\`chmod 600 ${this.path}\`).`,
-      })
+  /**
+   * Refuses a file (or its folder) someone else could have written: its hosts
+   * and paths decide where tokens are sent. Only we (or root) may own them,
+   * and neither may be writable by group or others (a folder may, with the
+   * sticky bit, as /tmp: others cannot replace a file of ours there).
+   */
+  private async checkTrust(file: Stats | undefined): Promise<void> {
+    const me = process.getuid?.()
+    if (me === undefined) return
+    const problems: string[] = []
+    const fixes: string[] = []
+    const owner = ownerName(me)
+    if (file) {
+      const mode = file.mode % 0o1_0000
+      if (file.uid !== me && file.uid !== 0) {
+        problems.push(`it is owned by another user (uid ${file.uid})`)
+        fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
+      } else if (isWritableByOthers(mode)) {
+        problems.push(`it is writable by other users (mode ${octal(mode)})`)
+        fixes.push(`\`chmod 600 ${this.path}\``)
+      }
     }
+
+    for (const folder of await this.folders()) {
+      // eslint-disable-next-line no-await-in-loop -- one or two folders
+      const stats = await stat(folder).catch(() => {})
+      if (!stats) continue
+      const mode = stats.mode % 0o1_0000
+      if (stats.uid !== me && stats.uid !== 0) {
+        problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
+        fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
+      } else if (isWritableByOthers(mode) && !hasBit(mode, STICKY)) {
+        problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
+        fixes.push(`\`chmod go-w ${folder}\``)
+      }
+    }
+
+    if (problems.length === 0) return
+    throw new ConfigFileError(
+      `The config file ${this.path} is not trusted: ${problems.join(' and ')}. Whoever can change it decides where your token is sent, so nothing in it was used.`,
+      {
+        suggestion: `Check that its settings are yours (hosts, paths, organization tables), then run ${fixes.join(' and ')}; or set PIPECAT_CONFIG_PATH to a file of your own.`,
+      },
+    )
   }
 
-  /** Group- or world-accessible credentials are fixed to 0600; if that fails, the token must not be used. */
-  private async repairPermissions(): Promise<string | undefined> {
-    if (process.platform === 'win32') return undefined
-    const {mode} = await stat(this.path)
-    const permissions = mode % 0o1000
-    if (permissions % 0o100 === 0) return undefined
-    const was = permissions.toString(8).padStart(4, '0')
+  /** The folder the path is in, and the one its symlink leads to if that differs. */
+  private async folders(): Promise<string[]> {
+    const given = nodePath.dirname(nodePath.resolve(this.path))
+    const target = await realpath(this.path).then(real => nodePath.dirname(real)).catch(() => given)
+    return target === given ? [given] : [given, target]
+  }
+
+  /** Before writing: whatever is at the path must be a file we would read, in a folder we would trust. */
+  private async inspect(): Promise<void> {
+    let stats: Stats
     try {
-      await chmod(this.path, 0o600)
-      this.warn(`The config file ${this.path} was accessible to other users (mode ${was}); its permissions are now 0600.`)
-      return undefined
-    } catch {
-      return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. Run \`chmod 600 ${this.path}\`.`
+      stats = await stat(this.path)
+    } catch (error) {
+      // Nothing there yet (a part of the path that is not a folder is for ensureDirectory to report).
+      const {code} = error as NodeJS.ErrnoException
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw this.readError(error)
+      return this.checkTrust(undefined)
     }
+
+    if (!stats.isFile()) throw this.notRegular(stats)
+    return this.checkTrust(stats)
+  }
+
+  private notRegular(stats: Stats): ConfigFileError {
+    const kind = stats.isDirectory()
+      ? 'it is a directory'
+      : `it is ${nodeKind(stats)}, not a regular file`
+    return new ConfigFileError(`Could not read the config file ${this.path}: ${kind}.`, {
+      suggestion: 'It was left as it is. Move it out of the way, or set PIPECAT_CONFIG_PATH to a regular file.',
+    })
+  }
+
+  /**
+   * Opens the file for reading if it is a regular file (through symlinks);
+   * undefined when there is none. Checked before opening (opening a device
+   * can do things) and again on the open file; non-blocking, so a FIFO
+   * swapped in between cannot hang the command.
+   */
+  private async openRegular(): Promise<undefined | {handle: FileHandle; stats: Stats}> {
+    const before = await stat(this.path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw this.readError(error)
+    })
+    if (!before) return undefined
+    if (!before.isFile()) throw this.notRegular(before)
+    let handle: FileHandle
+    try {
+      // eslint-disable-next-line no-bitwise -- open(2) flags are a bit set
+      handle = await open(this.path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw this.readError(error)
+    }
+
+    const stats = await handle.stat()
+    if (stats.isFile()) return {handle, stats}
+    await handle.close()
+    throw this.notRegular(stats)
+  }
+
+  private readError(error: unknown): ConfigFileError {
+    const {code} = (error as NodeJS.ErrnoException)
+    return new ConfigFileError(`Could not read the config file ${this.path}: ${systemReason(error)}`, {
+      cause: error,
+      suggestion:
+        code === 'EISDIR' || code === 'ELOOP'
+          ? 'Move it out of the way, or set PIPECAT_CONFIG_PATH to a file.'
+          : `Check its permissions (\`chmod 600 ${this.path}\`).`,
+    })
+  }
+
+  /**
+   * Group- or world-readable credentials of ours are fixed to 0600 (on the
+   * open file); someone else's file is never changed, even by root. If it
+   * stays readable, the token must not be used.
+   */
+  private async repairPermissions(handle: FileHandle, stats: Stats): Promise<string | undefined> {
+    if (process.platform === 'win32') return undefined
+    const permissions = stats.mode % 0o1000
+    if (permissions % 0o100 === 0) return undefined
+    const was = octal(permissions)
+    if (stats.uid === process.getuid?.()) {
+      try {
+        await handle.chmod(0o600)
+        this.warn(`The config file ${this.path} was accessible to other users (mode ${was}); its permissions are now 0600.`)
+        return undefined
+      } catch {}
+    }
+
+    return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. Run \`chmod 600 ${this.path}\`.`
   }
 
   /** Writes go through a symlinked config file to its target, so dotfile managers keep their link. */
@@ -319,6 +437,39 @@ const LOCK_ATTEMPTS = 120
 /** Releases the lock as one step Ctrl-C cannot split (a lock left behind would block the next command for 10 s). */
 async function releaseLock(release: () => Promise<void>): Promise<void> {
   await uninterrupted(async () => release().catch(() => {}))
+}
+
+const STICKY = 0o1000
+
+function hasBit(mode: number, bit: number): boolean {
+  return Math.floor(mode / bit) % 2 === 1
+}
+
+/** Writable by the group or by others. */
+function isWritableByOthers(mode: number): boolean {
+  return hasBit(mode, 0o020) || hasBit(mode, 0o002)
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0')
+}
+
+/** What a node that is not a regular file or a directory is, for a message. */
+function nodeKind(stats: Stats): string {
+  if (stats.isCharacterDevice()) return 'a character device'
+  if (stats.isBlockDevice()) return 'a block device'
+  if (stats.isFIFO()) return 'a FIFO (named pipe)'
+  if (stats.isSocket()) return 'a socket'
+  return 'an unknown kind of file'
+}
+
+/** The name to give chown: ours, or our uid when the system has no name for it. */
+function ownerName(uid: number): string {
+  try {
+    return userInfo().username
+  } catch {
+    return String(uid)
+  }
 }
 
 function decodeUtf8(bytes: Buffer, file: string): string {

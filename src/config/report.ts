@@ -2,11 +2,12 @@
  * What `cloud config` shows: the file, every setting with its value and where
  * it came from, token expiry, and the organization tables. Secrets redacted.
  */
+import type {Context} from '../context.js'
 import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
-import {expiryFrom, organizationTables} from './document.js'
+import {expiryFrom, organizationTables, storedCredentials} from './document.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
 export type ConfigReport = {
@@ -16,10 +17,17 @@ export type ConfigReport = {
   path: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
+  /** The API host that issued the stored credentials, when recorded. */
+  tokenIssuer: null | string;
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
-const SECRET_KEY = /token|secret|password|key$/iv
+/** Key names that hold credentials, wherever they sit in the file. */
+const SECRET_KEY = /token|secret|passw|credential|auth|private|cookie|session|pem|signature|key$|key_|_key/iv
+/** Public keys are meant to be shown (`default_public_key` and its name). */
+const PUBLIC_KEY = /public/iv
+/** Settings (API paths, hosts) are not secrets, even where their names look like one (`auth_config_path`). */
+const PLAIN_SETTINGS = new Set<string>(SETTING_NAMES.filter(name => !SECRET_SETTINGS.has(name)))
 const PUBLIC_KEY_PREFIX = 'pk_'
 
 /** A secret as its type prefix and ****: `pcc_pat_****`, `eyJ****` (a JWT), or `****`. */
@@ -30,11 +38,29 @@ export function redact(secret: string): string {
   return `${prefix}****`
 }
 
-function redactValue(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value
-  if (SECRET_SETTINGS.has(key)) return redact(value)
-  // Publishable keys (pk_...) are not secrets; anything else that looks like a credential is.
-  if (SECRET_KEY.test(key) && !value.startsWith(PUBLIC_KEY_PREFIX)) return redact(value)
+function isSecretKey(key: string): boolean {
+  if (SECRET_SETTINGS.has(key)) return true
+  return SECRET_KEY.test(key) && !PUBLIC_KEY.test(key) && !PLAIN_SETTINGS.has(key)
+}
+
+/**
+ * A value as `cloud config` may show it: under a key that names a credential,
+ * at any depth, a string keeps only its type prefix and anything else (a
+ * number, a list, a table) is hidden whole; other tables and lists are
+ * looked into the same way.
+ */
+export function redactValue(key: string, value: unknown): unknown {
+  if (isSecretKey(key)) {
+    // Publishable keys (pk_...) are not secrets.
+    if (typeof value === 'string') return value.startsWith(PUBLIC_KEY_PREFIX) && !SECRET_SETTINGS.has(key) ? value : redact(value)
+    return '****'
+  }
+
+  if (Array.isArray(value)) return value.map(item => redactValue('', item))
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactValue(name, item)]))
+  }
+
   return value
 }
 
@@ -59,6 +85,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     path: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
+    tokenIssuer: storedCredentials(snapshot.data)?.issuer ?? null,
   }
 }
 
@@ -71,22 +98,40 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 
 type Row = [name: string, value: string, origin: string]
 
-/** The human form, as lines. */
-export function renderConfigReport(report: ConfigReport): string[] {
+/** The `cloud config` flow: the report for --json, its lines for people. */
+export async function showConfiguration(context: Context, {all}: {all: boolean}): Promise<ConfigReport> {
+  const report = configReport(await context.loadConfig())
+  for (const line of renderConfigReport(report, {all})) context.output.log(line)
+  return report
+}
+
+/** An API path nobody changed: shown only with --all. */
+function isDefaultPath(name: string, source: null | SettingSource): boolean {
+  return name.endsWith('_path') && source === 'default'
+}
+
+/** The human form, as lines: what the user sets or overrides; with `all`, every setting. */
+export function renderConfigReport(report: ConfigReport, {all = false}: {all?: boolean} = {}): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
-  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`, '']
-  const rows = Object.entries(report.settings).map(([name, {env, source, value}]): Row => {
-    let shown = value === null ? '(not set)' : show(value)
-    if (name === 'token_expires_at' && report.tokenExpiry) shown = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
+  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
+  if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
+  lines.push('')
+  const settings = Object.entries(report.settings)
+  const shown = all ? settings : settings.filter(([name, {source}]) => !isDefaultPath(name, source))
+  const rows = shown.map(([name, {env, source, value}]): Row => {
+    let text = value === null ? '(not set)' : show(value)
+    if (name === 'token_expires_at' && report.tokenExpiry) text = `${report.tokenExpiry.at} (${report.tokenExpiry.relative})`
     const origin = source === null ? '' : (source === 'environment' ? `environment (${env})` : SOURCE_LABELS[source])
-    return [name, shown, origin]
+    return [name, text, origin]
   })
   const header: Row = ['SETTING', 'VALUE', 'SOURCE']
   const nameWidth = Math.max(...[header, ...rows].map(([name]) => name.length))
   const valueWidth = Math.max(...[header, ...rows].map(([, value]) => value.length))
   const format = ([name, value, origin]: Row) => `${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${origin}`.trimEnd()
   lines.push(format(header), ...rows.map(row => format(row)))
+  const hidden = settings.length - shown.length
+  if (hidden > 0) lines.push(`(${hidden} API paths at their defaults are not shown; --all shows them.)`)
 
   const organizations = Object.entries(report.organizations)
   lines.push('', organizations.length === 0 ? 'Organization tables: none' : 'Organization tables:')

@@ -166,9 +166,9 @@ describe('cloud auth whoami', () => {
 
     const json = await runCli([...WHOAMI, '--json'], {env: emulatorEnv(emulator, config)})
     expect(json.code).to.equal(4)
-    const {error} = JSON.parse(json.stdout) as {error: {message: string; oclif: {exit: number}}}
+    const {error} = JSON.parse(json.stdout) as {error: {exit: number; message: string}}
     expect(error.message).to.equal('You are not logged in.')
-    expect(error.oclif.exit).to.equal(4)
+    expect(error.exit).to.equal(4)
     expect(emulator.requests).to.deep.equal([])
     expect(await exists(config.file)).to.equal(false)
   })

@@ -186,9 +186,9 @@ org = "acme"
       config = await tempConfig('token = "abc\n')
       const {code, stdout} = await runCli(['cloud', 'config', '--json'], {env: config.env})
       expect(code).to.equal(1)
-      const {error} = JSON.parse(stdout) as {error: {message: string; oclif: {exit: number}; suggestions: string[]}}
+      const {error} = JSON.parse(stdout) as {error: {exit: number; message: string; suggestions: string[]}}
       expect(error.message).to.contain(config.file)
-      expect(error.oclif.exit).to.equal(1)
+      expect(error.exit).to.equal(1)
       expect(error.suggestions[0]).to.contain('cloud auth logout')
     })
 

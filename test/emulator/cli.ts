@@ -32,6 +32,8 @@ const USAGE = `Usage: npm run emulator -- [options]
   --token-ttl S     OAuth access token lifetime in seconds (default 3600)
   --legacy-only     behave like an earlier-generation server (no OAuth, /auth/config is 404)
   --auto-approve    approve every sign-in without showing a page
+  --tls             serve HTTPS (as the official CLI requires): a certificate for 127.0.0.1
+                    and localhost is made at start; the exports printed say which file to trust
   --quiet           do not log requests
   --help            show this help
 
@@ -50,7 +52,7 @@ function numberFlag(flag: string, text: string | undefined, range: {fallback: nu
   return value
 }
 
-function parseFlags(): {help: boolean; knobs: Partial<Knobs>; port: number; quiet: boolean} {
+function parseFlags(): {help: boolean; knobs: Partial<Knobs>; port: number; quiet: boolean; tls: boolean} {
   let values
   try {
     ({values} = parseArgs({
@@ -61,6 +63,7 @@ function parseFlags(): {help: boolean; knobs: Partial<Knobs>; port: number; quie
         'legacy-only': {type: 'boolean'},
         port: {type: 'string'},
         quiet: {type: 'boolean'},
+        tls: {type: 'boolean'},
         'token-ttl': {type: 'string'},
       },
       strict: true,
@@ -79,6 +82,7 @@ function parseFlags(): {help: boolean; knobs: Partial<Knobs>; port: number; quie
     },
     port: numberFlag('port', values.port, {fallback: 0, max: 65_535, min: 0}),
     quiet: values.quiet ?? false,
+    tls: values.tls ?? false,
   }
 }
 
@@ -94,11 +98,19 @@ Point the CLI at it (a separate config file keeps your real credentials safe):
   export PIPECAT_API_HOST=${emulator.url}
   export PIPECAT_DASHBOARD_HOST=${emulator.url}
   export PIPECAT_CONFIG_PATH=/tmp/pipecat-emulator.toml
-
+${trustExports(emulator)}
 A personal access token, if you want to skip login:
   export PIPECAT_TOKEN=${emulator.issuePat()}
 
 Control API: ${emulator.url}/__emulator/state  (see --help; Ctrl-C to stop)
+`
+}
+
+/** With --tls: Node (this plugin) adds the file to its trusted authorities; Python's ssl (aiohttp in the official CLI) trusts only it. */
+function trustExports(emulator: Emulator): string {
+  if (!emulator.caFile) return ''
+  return `  export NODE_EXTRA_CA_CERTS=${emulator.caFile}
+  export SSL_CERT_FILE=${emulator.caFile}
 `
 }
 
@@ -117,6 +129,7 @@ async function main(): Promise<void> {
         console.log(`  ${line}`)
       },
     port: flags.port,
+    tls: flags.tls,
   })
   console.log(banner(emulator))
 

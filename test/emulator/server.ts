@@ -7,7 +7,11 @@
 // oauth.ts, token-flow.ts, account.ts, tokens.ts, faults.ts, pages.ts, http.ts.
 import type {AddressInfo, Socket} from 'node:net'
 
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 
 import {
   dailyKey,
@@ -110,6 +114,10 @@ export type IssuedTokens = {
 }
 
 export type Emulator = {
+  /** --tls: the PEM of the certificate authority clients must trust */
+  ca?: string;
+  /** --tls: a file holding `ca`, for NODE_EXTRA_CA_CERTS / SSL_CERT_FILE; close() removes it */
+  caFile?: string;
   clientId: string;
   close(): Promise<void>;
   issueLegacyToken(): string;
@@ -124,7 +132,7 @@ export type Emulator = {
   /** clear requests and stats, knobs back to the ones the emulator started with */
   reset(): void;
   stats: EmulatorStats;
-  /** http://127.0.0.1:PORT, both the API host and the dashboard host */
+  /** http://127.0.0.1:PORT (https:// with tls), both the API host and the dashboard host */
   url: string;
 }
 
@@ -133,6 +141,8 @@ export type StartOptions = {
   /** called once per answered (or abandoned) non-control request, e.g. 'GET /v1/users 200 3ms' */
   log?: (line: string) => void;
   port?: number;
+  /** serve HTTPS with a certificate for 127.0.0.1 and localhost made now (see tls.ts) */
+  tls?: boolean;
 }
 
 const CONTROL_PREFIX = '/__emulator/'
@@ -189,29 +199,42 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     url: '',
   }
 
-  const server = createServer((req, res) => {
+  const onHttp = (req: IncomingMessage, res: ServerResponse): void => {
     onRequest(state, req, res, opts.log)
-  })
+  }
+
+  const tls = opts.tls ? await tlsFiles() : undefined
+  const server = tls ? createHttpsServer({cert: tls.cert, key: tls.key}, onHttp) : createServer(onHttp)
+  // a client that refuses the certificate shows up only here, so say it where the requests are logged
+  server.on('tlsClientError', (error: Error & {reason?: string}) => opts.log?.(`TLS handshake failed: ${error.reason ?? error.message}`))
   const sockets = new Set<Socket>()
-  server.on('connection', socket => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => {
       sockets.delete(socket)
     })
   })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    if (tls) await rm(path.dirname(tls.caFile), {force: true, recursive: true})
+    throw error
+  }
+
   const {port} = server.address() as AddressInfo
-  state.url = `http://127.0.0.1:${port}`
+  state.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
   state.issuer = `${state.url}/oauth`
 
   return {
+    ca: tls?.ca,
+    caFile: tls?.caFile,
     clientId: CLIENT_ID,
     async close() {
       if (closing.signal.aborted) return
@@ -224,6 +247,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
       server.closeAllConnections()
       for (const socket of sockets) socket.destroy() // hanging requests included
       await closed
+      if (tls) await rm(path.dirname(tls.caFile), {force: true, recursive: true})
     },
     issueLegacyToken: () => state.tokens.addStandalone('legacy'),
     issuePat: () => state.tokens.addStandalone('pat'),
@@ -238,6 +262,17 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     stats: state.stats,
     url: state.url,
   }
+}
+
+/** A fresh certificate authority and server certificate; the authority's certificate in a private temporary folder. */
+async function tlsFiles(): Promise<{ca: string; caFile: string; cert: string; key: string}> {
+  // loaded here so that plain HTTP runs never load the certificate library
+  const {makeCertificates} = await import('./tls.js')
+  const certificates = await makeCertificates()
+  const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-emulator-tls-'))
+  const caFile = path.join(dir, 'emulator-ca.pem')
+  await writeFile(caFile, certificates.ca, {mode: 0o644})
+  return {...certificates, caFile}
 }
 
 function zeroStats(): EmulatorStats {
@@ -291,9 +326,9 @@ const ROUTES: Route[] = [
   route('GET', '/sign-out', signOutPage),
 ]
 
-function findRoute(method: string, path: string): undefined | {params: string[]; route: Route} {
+function findRoute(method: string, pathname: string): undefined | {params: string[]; route: Route} {
   for (const candidate of ROUTES) {
-    const match = candidate.method === method ? candidate.pattern.exec(path) : null
+    const match = candidate.method === method ? candidate.pattern.exec(pathname) : null
     if (match) return {params: match.slice(1).map(param => decodeURIComponent(param)), route: candidate}
   }
 

@@ -451,8 +451,8 @@ describe('faults: the service misbehaves', function () {
         const {after, before, host, result, secrets} = jsonOutcomes.get(item)!
         expect(result.code, result.stderr).to.equal(item.fault.isAuth ? item.flow.authExit : 1)
         expectNoLeaks(result, ...secrets)
-        const {error} = JSON.parse(result.stdout) as {error: {message: string; oclif: {exit: number}; suggestions?: string[]}}
-        expect(error.oclif.exit).to.equal(result.code)
+        const {error} = JSON.parse(result.stdout) as {error: {exit: number; message: string; suggestions?: string[]}}
+        expect(error.exit).to.equal(result.code)
         if (!item.fault.isAuth) expect(error.message).to.contain(host)
         expect(error.suggestions ?? []).to.have.length(1)
         expectSameFolder(after, before)

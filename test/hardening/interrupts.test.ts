@@ -127,8 +127,8 @@ describe('interrupts: Ctrl-C', function () {
     const result = await child.result
     expect(result.code, result.stderr).to.equal(130)
     expectNoLeaks(result, pat)
-    const {error} = JSON.parse(result.stdout) as {error: {message: string; oclif: {exit: number}}}
-    expect(error.oclif.exit).to.equal(130)
+    const {error} = JSON.parse(result.stdout) as {error: {exit: number; message: string}}
+    expect(error.exit).to.equal(130)
     expect(error.message).to.match(/interrupted/iv)
     expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
   })
@@ -177,9 +177,9 @@ describe('interrupts: Ctrl-C', function () {
     json.kill('SIGINT')
     const jsonResult = await json.result
     expect(jsonResult.code).to.equal(130)
-    const {error} = JSON.parse(jsonResult.stdout) as {error: {message: string; oclif: {exit: number}}}
+    const {error} = JSON.parse(jsonResult.stdout) as {error: {exit: number; message: string}}
     expect(error).to.deep.include({message: 'Interrupted.'})
-    expect(error.oclif.exit).to.equal(130)
+    expect(error.exit).to.equal(130)
     expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
   })
 

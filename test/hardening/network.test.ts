@@ -1,7 +1,8 @@
 /**
  * Where requests may go: only https, plain http only to this machine; and
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY honoured by the one HTTP client, through
- * a real forward proxy (proxy-chain) started here.
+ * a real forward proxy (proxy-chain) started here, except for this machine,
+ * which is never reached through a proxy.
  *
  * The HTTPS proxy case uses a name only the proxy can resolve
  * (api.pipecat.test), served over real TLS with a certificate made here and
@@ -114,11 +115,6 @@ async function startTlsFront(emulator: Emulator): Promise<undefined | {caFile: s
 
 function requestPaths(emulator: Emulator): string[] {
   return emulator.requests.map(request => request.path)
-}
-
-/** The paths of plain-http requests the proxy forwarded ("GET http://host/path"). */
-function proxiedPaths(seen: string[]): string[] {
-  return seen.map(line => new URL(line.split(' ', 2)[1]!).pathname)
 }
 
 describe('network: only https, and proxies', function () {
@@ -241,39 +237,16 @@ describe('network: only https, and proxies', function () {
   describe('HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     const LOOKUPS = ['/v1/users', '/v1/organizations', '/v1/organizations/user-namespace/daily']
 
-    it('HTTP_PROXY: every request goes through the proxy (loopback included, NO_PROXY empty)', async () => {
+    it('this machine is never reached through a proxy (HTTP_PROXY set, NO_PROXY empty): a plaintext one would see the token', async () => {
       const result = await runCli(WHOAMI, {
         env: {
-          HTTP_PROXY: proxy.url, NO_PROXY: '', PIPECAT_API_HOST: emulator.url, PIPECAT_ORG: 'user-namespace', PIPECAT_TOKEN: pat,
+          HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '', PIPECAT_API_HOST: emulator.url, PIPECAT_ORG: 'user-namespace', PIPECAT_TOKEN: pat,
         },
       })
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout).to.contain('dev@example.com')
-      expect(proxiedPaths(proxy.seen)).to.have.members(LOOKUPS)
+      expect(proxy.seen).to.deep.equal([])
       expect(requestPaths(emulator)).to.have.members(LOOKUPS)
-    })
-
-    it('http_proxy in lower case is honoured too', async () => {
-      const result = await runCli(WHOAMI, {
-        env: {
-          http_proxy: proxy.url, no_proxy: '', PIPECAT_API_HOST: emulator.url, PIPECAT_TOKEN: pat,
-        },
-      })
-      expect(result.code, result.stderr).to.equal(0)
-      expect(proxy.seen).to.have.length.greaterThan(0)
-    })
-
-    it('NO_PROXY naming the host bypasses the proxy', async () => {
-      for (const noProxy of ['127.0.0.1', 'localhost,127.0.0.1', '*']) {
-        proxy.seen.length = 0
-        const result = await runCli(WHOAMI, {
-          env: {
-            HTTP_PROXY: proxy.url, NO_PROXY: noProxy, PIPECAT_API_HOST: emulator.url, PIPECAT_TOKEN: pat,
-          },
-        })
-        expect(result.code, `NO_PROXY=${noProxy}: ${result.stderr}`).to.equal(0)
-        expect(proxy.seen, `NO_PROXY=${noProxy}`).to.deep.equal([])
-      }
     })
 
     describe('HTTPS_PROXY, to a host only the proxy can resolve', () => {
@@ -301,6 +274,12 @@ describe('network: only https, and proxies', function () {
         expect(result.stdout).to.contain('dev@example.com')
         expect(proxy.seen).to.include(`CONNECT ${PROXY_NAME}:${front!.port}`)
         expect(requestPaths(emulator)).to.include('/v1/users')
+      })
+
+      it('https_proxy in lower case is honoured too', async () => {
+        const result = await runCli(WHOAMI, {env: httpsEnv({https_proxy: proxy.url, no_proxy: ''})})
+        expect(result.code, result.stderr).to.equal(0)
+        expect(proxy.seen).to.include(`CONNECT ${PROXY_NAME}:${front!.port}`)
       })
 
       it('login --with-token goes through it too, and stores the token', async () => {

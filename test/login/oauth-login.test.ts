@@ -284,17 +284,20 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       expect(await portsAreFree()).to.equal(true)
     }
 
-    it('a redirect whose state does not match is rejected, and the code is never exchanged', async () => {
+    it('a redirect whose state does not match gets an error page and is ignored: its code is never exchanged, the sign-in goes on', async () => {
       const run = startLogin(emu, config)
-      const redirect = new URL(await authorizeRedirect(await printedUrl(run)))
+      const genuine = await authorizeRedirect(await printedUrl(run))
+      const redirect = new URL(genuine)
       redirect.searchParams.set('state', 'forged-state')
       const page = await fetch(redirect)
       expect(page.status).to.equal(400)
-      expect(await page.text()).to.contain('Sign-in failed').and.contain('state does not match')
-      const result = await finished(run)
-
-      await expectNothingSaved(result, /Error: The sign-in answer does not belong to this sign-in: its state does not match\./v)
+      expect(await page.text()).to.contain('Not this sign-in').and.contain('state does not match')
       expect(emu.stats.codeExchanges).to.equal(0)
+
+      expect((await fetch(genuine)).status).to.equal(200)
+      const result = await finished(run)
+      expect(result.code, result.stderr).to.equal(0)
+      expect(emu.stats.codeExchanges).to.equal(1)
       expectNoSecrets(result)
     })
 

@@ -49,13 +49,13 @@ async function authorize({api, context, options, signal}: SignIn, provider: Prov
     }
 
     context.output.progress(`Waiting for the sign-in to finish in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
-    const fromBrowser = callback.next(signal).then(answer => ({answer, source: 'browser'}) as const)
+    const fromBrowser = callback.next(signal, request.state).then(answer => ({answer, source: 'browser'}) as const)
     const fromPaste = pasted.answer.then(answer => ({answer, source: 'paste'}) as const)
     const first = await abortable(Promise.race([fromBrowser, fromPaste]), signal)
     pasted.stop()
     // State and issuer are checked the same way whichever way the answer came.
     const exchange = async (answer: AuthorizationResponse) => {
-      const code = authorizationCode(answer, {issuer: provider.issuer, state: request.state})
+      const code = authorizationCode(answer, {issuer: provider.issuer, sendsIss: provider.sendsIss, state: request.state})
       return exchangeCode(api.http, provider, {code, redirectUri: callback.redirectUri, verifier: request.verifier}, signal)
     }
 

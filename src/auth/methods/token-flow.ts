@@ -45,7 +45,7 @@ export async function waitForToken(api: PipecatApi, flow: TokenFlow, signal: Abo
       if (answer.status === 'complete') return answer.token
       if (answer.status === 'failure') {
         throw new LoginError('The sign-in was denied or did not complete on the Pipecat Cloud page.', {
-          suggestion: 'Nothing was saved. Start the sign-in again and approve it in the browser.',
+          suggestion: 'Start the sign-in again and approve it in the browser. Nothing was saved.',
         })
       }
     } catch (error) {

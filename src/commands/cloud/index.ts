@@ -1,12 +1,15 @@
 import {Flags, loadHelpClass} from '@oclif/core'
 
+import type {ConfigReport} from '../../config/report.js'
+
 import {BaseCommand} from '../../base-command.js'
-import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
+import {allFlag} from './config.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
   static override description = 'Without flags, lists the cloud commands. With --config, shows the current configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does.'
   static override examples = ['<%= config.bin %> <%= command.id %> --config', '<%= config.bin %> <%= command.id %> --config --json']
   static override flags = {
+    all: allFlag(['config']),
     config: Flags.boolean({default: false, description: 'Show the current configuration (the same as `cloud<%= config.topicSeparator %>config`).'}),
   }
 
@@ -19,8 +22,7 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
       return undefined
     }
 
-    const report = configReport(await this.context.loadConfig())
-    for (const line of renderConfigReport(report)) this.log(line)
-    return report
+    const {showConfiguration} = await import('../../config/report.js')
+    return showConfiguration(this.context, {all: this.flags.all})
   }
 }

@@ -56,7 +56,12 @@ export default class Login extends BaseCommand<typeof Login> {
       timeoutSeconds: this.flags.timeout,
       withToken: this.flags['with-token'],
     })
-    for (const line of renderLogin(result)) this.log(line)
+    for (const line of renderLogin(result)) this.context.output.log(line)
+    if (result.previousSessionIssuer) {
+      this.context.output.warn(`The session these credentials replaced was issued by ${result.previousSessionIssuer}, so it was not sent to this service `
+        + 'to be ended; it stays valid until it expires. Sign out there to end it now.')
+    }
+
     if (result.environmentTokenOverrides) {
       this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
     }

@@ -19,7 +19,7 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
     await this.context.session()
     const {renderWhoami, whoami} = await import('../../../auth/whoami.js')
     const report = await whoami(this.context)
-    for (const line of renderWhoami(report)) this.log(line)
+    for (const line of renderWhoami(report)) this.context.output.log(line)
     return report
   }
 }

@@ -151,7 +151,9 @@ export class ConfigStore {
       })
       const tokenUnusable = await this.repairPermissions(handle, stats)
       const text = decodeUtf8(bytes, this.path)
-      return {data: parseConfig(text, this.path), exists: true, text, tokenUnusable}
+      return {
+        data: parseConfig(text, this.path), exists: true, text, tokenUnusable,
+      }
     } finally {
       await handle.close()
     }
@@ -192,7 +194,7 @@ export class ConfigStore {
    * rewritten in the file's own text; everything else keeps its bytes.
    */
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
-    const text = await configText(data, base)
+    const text = await configText(data, this.path, base)
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')
@@ -414,21 +416,27 @@ export class ConfigStore {
   }
 }
 
-/** The new file's text: the snapshot's text with the changed keys edited, or (no file) the whole document. */
-async function configText(data: ConfigData, base?: ConfigSnapshot): Promise<string> {
+/**
+ * The new file's text: the snapshot's text with the changed keys edited (see
+ * patch.ts), or without a file, the document written whole. Written whole
+ * too when the editor cannot edit a file our parser reads (its comments are
+ * lost, the data is not).
+ */
+async function configText(data: ConfigData, file: string, base?: ConfigSnapshot): Promise<string> {
+  const read = (text: string) => parseConfig(text, file)
   if (base?.text !== undefined) {
     const edits = topLevelEdits(base.data, data)
     if (edits.size === 0) return base.text
     try {
-      return await applyEdits(base.text, edits)
-    } catch {
-      // A file our parser reads but the editor cannot: written whole rather than not at all (its comments are lost).
-    }
+      return await applyEdits(base.text, edits, data, read)
+    } catch {}
   }
 
+  // The expiry is added to the written document as the editor writes it: a float.
   const {token_expires_at: expiry, ...rest} = data
   const text = stringify(rest)
-  return expiry === undefined ? text : applyEdits(text, new Map([['token_expires_at', expiry]]))
+  if (expiry === undefined) return text
+  return applyEdits(text, new Map([['token_expires_at', expiry]]), data, read).catch(() => stringify(data))
 }
 
 /** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */

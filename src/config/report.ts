@@ -38,6 +38,9 @@ export function redact(secret: string): string {
   return `${prefix}****`
 }
 
+/** JSON.rawJSON (Node 21+), which TypeScript's es2024 library does not declare yet. */
+const {rawJSON} = JSON as unknown as {rawJSON: (text: string) => unknown}
+
 function isSecretKey(key: string): boolean {
   if (SECRET_SETTINGS.has(key)) return true
   return SECRET_KEY.test(key) && !PUBLIC_KEY.test(key) && !PLAIN_SETTINGS.has(key)
@@ -56,6 +59,8 @@ export function redactValue(key: string, value: unknown): unknown {
     return '****'
   }
 
+  // An integer beyond 2^53 (kept exactly when read): its exact digits, as a number in JSON.
+  if (typeof value === 'bigint') return rawJSON(String(value))
   if (Array.isArray(value)) return value.map(item => redactValue('', item))
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactValue(name, item)]))

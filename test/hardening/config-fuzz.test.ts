@@ -455,12 +455,14 @@ describe('hostile config files', () => {
 
 /** A value as TOML writes it, in one of the forms a person might choose instead. */
 const valueText = (value: unknown, form: number): string => {
-  if (typeof value === 'number' && Number.isInteger(value) && form % 3 === 1 && value >= 0) return `0x${value.toString(16)}`
-  if (typeof value === 'number' && Number.isInteger(value) && form % 3 === 2 && Math.abs(value) < 2 ** 53) return `${value}.0`
+  if (typeof value === 'number' && Number.isSafeInteger(value) && form % 3 === 1 && value >= 0) return `0x${value.toString(16)}`
+  if (typeof value === 'number' && Number.isSafeInteger(value) && form % 3 === 2) return `${value}.0`
   return stringify({v: value}).replace(/^v = /v, '').trimEnd()
 }
 
-const FORMATTED_EXTRAS = ['ratio = 1.0', 'big = 9007199254740993', 'huge = -9223372036854775808', 'small = 1e-3', 'mask = 0o755', 'spaced   =   1_000', "path = 'C:\\raw'"]
+const FORMATTED_EXTRAS = ['ratio = 1.0', 'big = 9007199254740993', 'huge = -9223372036854775808', 'small = 1e-3', 'mask = 0o755', 'spaced   =   1_000', String.raw`path = 'C:\raw'`]
+const ISSUERS = ['https://api.pipecat.daily.co', 'http://127.0.0.1:8300']
+const TRAILING = '   # kept as written'
 
 /** A document in the official layout, written as a person would: comments, blank lines, inline tables, varied number forms. */
 const decoratedArb = fc
@@ -470,21 +472,19 @@ const decoratedArb = fc
   const choose = (count: number) => choices[next++ % choices.length]! % count
   const root: string[] = ['# Pipecat Cloud credentials', '']
   const sections: string[] = []
-  for (const [key, value] of Object.entries(doc.data)) {
+  const data = choose(2) ? {...doc.data, token_issuer: ISSUERS[choose(2)]} : doc.data
+  for (const [key, value] of Object.entries(data)) {
     if (!isTableValue(value)) {
-      root.push(`${key} = ${valueText(value, choose(3))}${choose(2) ? '   # kept as written' : ''}`)
+      root.push(`${key} = ${valueText(value, choose(3))}${choose(2) ? TRAILING : ''}`)
       if (choose(3) === 0) root.push('', '# a note between keys', '')
       continue
     }
 
     const name = stringify({[key]: {}}).trim()
-    const entries = Object.entries(value).map(([entry, item]) => `${stringify({[entry]: 0}).split(' = ')[0]} = ${valueText(item, choose(3))}`)
+    const entries = Object.entries(value).map(([entry, item]) => `${stringify({[entry]: 0}).split(' = ', 1)[0]} = ${valueText(item, choose(3))}`)
     const extras = FORMATTED_EXTRAS.filter(() => choose(2) === 1)
-    if (choose(3) === 0) {
-      root.push(`${name.slice(1, -1)} = { ${[...entries, ...extras].join(', ')} }${choose(2) ? ' # inline' : ''}`)
-    } else {
-      sections.push('', `${name}${choose(2) ? '  # organization' : ''}`, ...extras, ...entries)
-    }
+    if (choose(3) === 0) root.push(`${name.slice(1, -1)} = { ${[...entries, ...extras].join(', ')} }${choose(2) ? ' # inline' : ''}`)
+    else sections.push('', `${name}${choose(2) ? '  # organization' : ''}`, ...extras, ...entries)
   }
 
   return [...root, ...sections, ''].join('\n')
@@ -500,39 +500,52 @@ const decoratedArb = fc
 
 type Edit = {newOrg?: string; remove: string[]; set: Record<string, unknown>}
 
+const CREDENTIAL_KEYS = ['refresh_token', 'token', 'token_expires_at', 'token_issuer']
+const signInArb = fc.record({
+  // Names the official CLI's toml 0.10 can read back (it refuses `[""]`, for one).
+  newOrg: fc.option(fc.constantFrom('user-namespace', 'acme', 'a.b', 'with space', 'ünïcødé', 'new-org'), {nil: undefined}),
+  refresh_token: fc.oneof(fc.constant(''), secretBody),
+  token: secretBody,
+  token_expires_at: fc.oneof(fc.constant(0), fc.integer({max: 2 ** 31, min: 1}), fc.double({max: 2 ** 31, min: 1, noNaN: true})),
+  token_issuer: fc.constantFrom(...ISSUERS),
+})
+
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   // Sign-in and refresh: new credentials, maybe another organization and its table.
-  fc
-  .record({
-    // Names the official CLI's toml 0.10 can read back (it refuses `[""]`, for one).
-    newOrg: fc.option(fc.constantFrom('user-namespace', 'acme', 'a.b', 'with space', 'ünïcødé', 'new-org'), {nil: undefined}),
-    refresh_token: fc.oneof(fc.constant(''), secretBody),
-    token: secretBody,
-    token_expires_at: fc.oneof(fc.constant(0), fc.integer({max: 2 ** 31, min: 1}), fc.double({max: 2 ** 31, min: 1, noNaN: true})),
-  })
-  .map(({newOrg, ...set}) => ({newOrg, remove: [], set: newOrg === undefined ? set : {...set, org: newOrg}})),
+  signInArb.map(({newOrg, ...set}) => ({newOrg, remove: [], set: newOrg === undefined ? set : {...set, org: newOrg}})),
   // Logout: some or all of the credential keys go.
-  fc.subarray([...CREDENTIALS], {minLength: 1}).map(remove => ({remove, set: {}})),
+  fc.subarray(CREDENTIAL_KEYS, {minLength: 1}).map(remove => ({remove, set: {}})),
 )
 
 function isTableValue(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
 }
 
-/** The lines that are not a top-level assignment to one of the given keys. */
-function linesOutside(text: string, keys: Set<string>): string[] {
+/** The top-level key a line assigns (before the first table header), else undefined. */
+function rootKeys(text: string): Array<string | undefined> {
   const lines = text.split('\n')
   const firstHeader = lines.findIndex(line => line.startsWith('['))
-  return lines.filter((line, index) => {
-    if (firstHeader !== -1 && index >= firstHeader) return true
-    const key = /^(\w+) =/v.exec(line)?.[1]
-    return key === undefined || !keys.has(key)
-  })
+  return lines.map((line, index) => (firstHeader !== -1 && index >= firstHeader ? undefined : /^(\w+) = /v.exec(line)?.[1]))
+}
+
+/** The lines that are not a top-level assignment to one of the given keys. */
+function linesOutside(text: string, keys: Set<string>): string[] {
+  const owners = rootKeys(text)
+  return text.split('\n').filter((_, index) => owners[index] === undefined || !keys.has(owners[index]))
+}
+
+/** Each top-level key's trailing comment (or ''). */
+function trailingComments(text: string): Map<string, string> {
+  const owners = rootKeys(text)
+  return new Map(text.split('\n').flatMap((line, index) => (owners[index] === undefined ? [] : [[owners[index], line.endsWith(TRAILING) ? TRAILING : '']])))
 }
 
 const INTEROP = `
 import json, sys, tomllib, toml
-def view(d): return {"known": {k: d[k] for k in ("org", "token", "refresh_token", "token_expires_at") if k in d}, "expiry_type": type(d.get("token_expires_at")).__name__, "tables": sorted(k for k, v in d.items() if isinstance(v, dict))}
+KNOWN = ("org", "token", "refresh_token", "token_expires_at", "token_issuer")
+def view(d):
+    tables = sorted(k for k, v in d.items() if isinstance(v, dict))
+    return {"known": {k: d[k] for k in KNOWN if k in d}, "expiry_type": type(d.get("token_expires_at")).__name__, "tables": tables}
 def load(reader):
     try:
         with open(sys.argv[1], "rb") as f: before = view(reader(f.read()))
@@ -541,12 +554,32 @@ def load(reader):
 print(json.dumps([load(lambda b: tomllib.loads(b.decode())), load(lambda b: toml.loads(b.decode()))]))
 `
 
+type PythonView = {expiry_type: string; known: Record<string, unknown>; tables: string[]; tables_before: string[]}
+
+/** The document a command's edit makes, as saveCredentials and removeCredentials make it. */
+function applyEdit(data: Record<string, unknown>, edit: Edit): Record<string, unknown> {
+  const next = Object.fromEntries(Object.entries({...data, ...edit.set}).filter(([key]) => !edit.remove.includes(key)))
+  if (edit.newOrg !== undefined && !isTableValue(next[edit.newOrg])) next[edit.newOrg] = {}
+  return next
+}
+
+/**
+ * The guarantee, for documents written by hand (comments, blank lines, inline
+ * tables, hex and float forms, big integers) and the edits commands make:
+ * - the file reads back to exactly the expected document;
+ * - every line that is not an edited key's own line is kept byte for byte and
+ *   in order, and the only lines added are the new keys' and, at the end, a
+ *   new organization's header after a blank line;
+ * - a key that is set where it was keeps its trailing comment, new keys go
+ *   before the first table header;
+ * - Python's tomllib and toml read the expected values (the expiry as a float).
+ */
+// eslint-disable-next-line mocha/max-top-level-suites -- the config properties share one file's document generators
 describe('writes keep what users wrote', function () {
-  this.timeout(120_000)
+  this.timeout(300_000)
 
   it('random documents and random edits: only the edited keys change, byte for byte; Python reads the expected data', async () => {
-    const {execFile} = await import('node:child_process')
-    const {promisify} = await import('node:util')
+    const {spawnSync} = await import('node:child_process')
     const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-preserve-'))
     const file = path.join(dir, 'pipecatcloud.toml')
     const original = path.join(dir, 'original.toml')
@@ -556,40 +589,40 @@ describe('writes keep what users wrote', function () {
           await writeFile(file, text, {mode: 0o600})
           const store = new ConfigStore(file)
           const before = (await store.read()).data
-          let expected: Record<string, unknown> = {}
-          await store.update(({data}) => {
-            const next: Record<string, unknown> = {...data, ...edit.set}
-            for (const key of edit.remove) delete next[key]
-            if (edit.newOrg !== undefined && !KNOWN.has(edit.newOrg) && !isTableValue(next[edit.newOrg])) next[edit.newOrg] = {}
-            expected = next
-            return {data: next, result: undefined}
+          // From the snapshot the write is made from, as commands do: untouched tables keep their identity.
+          const expected = await store.update(({data}) => {
+            const next = applyEdit(data, edit)
+            return {data: next, result: next}
           })
           const after = await readFile(file, 'utf8')
-          expect(parse(after, {integersAsBigInt: 'asNeeded'})).to.deep.equal(expected)
+          expect(parseConfig(after, file)).to.deep.equal(expected)
+
           const edited = new Set([...edit.remove, ...Object.keys(edit.set)])
-          const unchanged = (lines: string[]) => lines.filter(line => !(edit.newOrg !== undefined && line === stringify({[edit.newOrg]: {}}).trim()))
-          expect(unchanged(linesOutside(after, edited)).join('\n').trimEnd(), after).to.equal(linesOutside(text, edited).join('\n').trimEnd())
-          if (edit.remove.length === 0 && edit.set.token_expires_at !== 0) expect(after).to.match(/^token_expires_at = [\d.e+]*[.e]/mv)
+          const header = edit.newOrg !== undefined && !isTableValue(before[edit.newOrg]) ? stringify({[edit.newOrg]: {}}).trim() : undefined
+          const appended = header === undefined ? '' : `\n${header}\n`
+          expect(after.endsWith(appended), after).to.equal(true)
+          const kept = after.slice(0, after.length - appended.length)
+          expect(linesOutside(kept, edited), after).to.deep.equal(linesOutside(text, edited))
+          const comments = trailingComments(after)
+          for (const [key, comment] of trailingComments(text)) if (Object.hasOwn(edit.set, key)) expect(comments.get(key), after).to.equal(comment)
+          for (const key of Object.keys(edit.set)) expect(rootKeys(after), after).to.include(key)
+          if (Object.hasOwn(edit.set, 'token_expires_at') && edit.set.token_expires_at !== 0) expect(after).to.match(/^token_expires_at = [\d.e+]*[.e]/mv)
 
           // Each library must read the new file to the expected data wherever it read the original.
           await writeFile(original, text)
-          const {stdout} = await promisify(execFile)('/usr/bin/python3', ['-c', INTEROP, original, file])
-          const views = (JSON.parse(stdout) as Array<null | {expiry_type: string; known: Record<string, unknown>; tables: string[]; tables_before: string[]}>).filter(view => view !== null)
+          const {stdout} = spawnSync('/usr/bin/python3', ['-c', INTEROP, original, file], {encoding: 'utf8'})
+          const views = (JSON.parse(stdout) as Array<null | PythonView>).filter(view => view !== null)
           expect(views.length, 'tomllib reads every document').to.be.greaterThan(0)
-          const known = Object.fromEntries(Object.entries(expected).filter(([key]) => KNOWN.has(key)))
+          const known = Object.fromEntries(Object.entries(expected).filter(([key]) => KNOWN.has(key) || key === 'token_issuer'))
           for (const view of views) {
             expect(view.known).to.deep.equal(known)
             // Table names as each library spells them (toml 0.10 leaves escapes in quoted names), plus the one added.
-            const added = edit.newOrg !== undefined && !isTableValue(before[edit.newOrg]) ? [edit.newOrg] : []
-            expect(view.tables).to.deep.equal([...new Set([...view.tables_before, ...added])].sort())
-            if (typeof expected.token_expires_at === 'number' && expected.token_expires_at !== 0 && Object.hasOwn(edit.set, 'token_expires_at')) {
-              expect(view.expiry_type).to.equal('float')
-            }
+            const added = header === undefined ? [] : [edit.newOrg!]
+            expect(view.tables.toSorted()).to.deep.equal([...new Set([...view.tables_before, ...added])].toSorted())
+            if (Object.hasOwn(edit.set, 'token_expires_at') && edit.set.token_expires_at !== 0) expect(view.expiry_type).to.equal('float')
           }
-
-          expect(before).to.not.equal(undefined)
         }),
-        seedParameters(Number(process.env.PRESERVE_RUNS) || 150),
+        seedParameters(Number(process.env.PRESERVE_RUNS) || 300),
       )
     } finally {
       await rm(dir, {force: true, recursive: true})

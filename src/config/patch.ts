@@ -41,7 +41,8 @@ export function topLevelEdits(before: ConfigData, after: ConfigData): TopLevelEd
 
 type Editor = typeof TomlPatch
 type Position = {column: number; line: number}
-type Node = {key?: {value: string[]}; loc: {end: Position; start: Position}; type: string; value?: {loc: {end: Position; start: Position}}}
+type Span = {end: Position; start: Position}
+type Node = {key?: {value: string[]}; loc: Span; type: string; value?: {loc: Span; type: string}}
 
 /**
  * The text with the edits applied, read back with `read` and checked to equal
@@ -103,9 +104,10 @@ class Lines {
 /**
  * Replaces a set key's value (its key, spacing and trailing comment stay),
  * removes a removed key's own lines (a comment above it stays: it may speak
- * for more than that key), puts new keys after the last top-level key (else
- * before the first table and the comment lines attached to it, else at the
- * end) and new tables at the end. Undefined for any other edit.
+ * for more than that key), puts new keys after the last top-level key that
+ * is not an inline table (else before the first table and the comment lines
+ * attached to it, else at the end) and new tables at the end. Undefined for
+ * any other edit.
  */
 function splice(editor: Editor, source: string, edits: TopLevelEdits): string | undefined {
   const bom = source.startsWith('\u{FEFF}') ? '\u{FEFF}' : ''
@@ -150,9 +152,11 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
   return bom + result
 }
 
-/** Where new top-level keys go: after the last one, else before the first table and its comment lines, else at the end. */
+/** Where new top-level keys go: after the last one (not counting inline tables), else before the first table and its comment lines, else at the end. */
 function insertionPoint(lines: Lines, root: Node[], table: Node | undefined): number {
-  const last = root.findLast(block => block.type === 'KeyValue')
+  // After the last plain key rather than an organization's inline table, so that the credentials stay together.
+  const keys = root.filter(block => block.type === 'KeyValue')
+  const last = keys.findLast(block => block.value?.type !== 'InlineTable') ?? keys.at(-1)
   if (last) return lines.next(last.loc.end)
   if (!table) return lines.text.length
   let {line} = table.loc.start

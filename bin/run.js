@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// eslint-disable-next-line n/no-unsupported-features/node-builtins -- present since Node 22.1; guarded below
-import {enableCompileCache} from 'node:module'
+// Checked before anything else is loaded: on older Node, @oclif/core and
+// node:module's compile cache fail with a stack trace instead of this line.
+const major = Number(process.versions.node.split('.', 1)[0])
+if (major < 22) {
+  console.error(`pipecat needs Node.js 22 or newer, but this is Node.js ${process.version} (${process.execPath}). Install Node.js 22 (https://nodejs.org or your package manager), or use the standalone pipecat build, which includes it.`)
+  process.exit(1)
+}
 
 // Cache compiled code between runs: start-up is most of what these commands cost.
+const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 
 const {execute} = await import('@oclif/core')

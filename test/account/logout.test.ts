@@ -91,6 +91,7 @@ describe('cloud auth logout', () => {
       revocation: 'revoked',
       revocationDetail: null,
       signOutUrl: `${emulator.url}/sign-out`,
+      tokenIssuer: null,
       wasLoggedIn: true,
     })
     expectNoSecrets(result, login.access, login.refresh)

@@ -74,7 +74,8 @@ describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
     expectNoSecrets(result)
 
     const stored = await storedConfig(config.file)
-    expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'user-namespace'])
+    expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'token_issuer', 'user-namespace'])
+    expect(stored.token_issuer, 'the service that issued them').to.equal(emu.url)
     expect(stored.org).to.equal('user-namespace')
     expect(stored['user-namespace']).to.deep.equal({})
     expect(emu.isValid(stored.token as string)).to.equal(true)

@@ -47,7 +47,7 @@ describe('cloud auth login --with-token', () => {
     expectNoSecrets(result, pat)
     const stored = await storedConfig(config.file)
     expect(stored).to.deep.equal({
-      org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+      org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, token_issuer: emu.url, 'user-namespace': {},
     })
     // Checked against organization_path with the token itself; no browser sign-in of any kind.
     expect(requested(emu).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])

@@ -1,21 +1,23 @@
 import {expect} from 'chai'
-import {access, readdir} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {readText, runCli, tempConfig} from '../helpers/cli.js'
-import {pythonLoad} from '../helpers/python.js'
+import {runCli} from '../support/cli.js'
 import {
-  bearer,
-  closedPort,
   configText,
   emulatorEnv,
-  expectNoSecrets,
+  exists,
   oauthLogin,
   readConfig,
-  seen,
+  readText,
+  tempConfig,
   type TempConfig,
-} from './fixtures.js'
+} from '../support/config.js'
+import {bearer, requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {closedPort} from '../support/net.js'
+import {pythonLoad} from '../support/python.js'
 
 const LOGOUT = ['cloud', 'auth', 'logout']
 const WHOAMI = ['cloud', 'auth', 'whoami']
@@ -25,10 +27,6 @@ const KEPT = {
   acme: {default_public_key: 'pk_acme_key', default_public_key_name: 'Acme Key'},
   org: 'user-namespace',
   'user-namespace': {default_public_key: 'pk_user_namespace_key', default_public_key_name: 'Default Key'},
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true).catch(() => false)
 }
 
 describe('cloud auth logout', () => {
@@ -61,7 +59,7 @@ describe('cloud auth logout', () => {
     expect(result.stdout).to.contain('Your session was revoked on Pipecat Cloud.')
     expect(result.stdout).to.contain(`Logged out: removed the credentials from ${config.file}`)
     expect(result.stderr).to.equal('')
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
+    expect(requested(emulator)).to.deep.equal(['POST /auth/logout'])
     const [revocation] = emulator.requests
     expect(JSON.parse(revocation.body)).to.deep.equal({refresh_token: login.refresh})
     expect(bearer(revocation)).to.equal(login.access)
@@ -106,7 +104,7 @@ describe('cloud auth logout', () => {
     expect(result.stderr).to.contain('could not revoke your session right now (503').and.contain('expire on its own within 24 hours')
     expect(result.stdout).to.contain('Logged out: removed the credentials')
     expect(result.stdout).not.to.contain('was revoked')
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
+    expect(requested(emulator)).to.deep.equal(['POST /auth/logout'])
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
     expectNoSecrets(result, login.access, login.refresh)
   })
@@ -133,7 +131,7 @@ describe('cloud auth logout', () => {
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.match(/did not confirm that your session was revoked \(Could not reach 127\.0\.0\.1:\d+: no answer within 1 s\)/v)
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
+    expect(requested(emulator)).to.deep.equal(['POST /auth/logout'])
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
     expectNoSecrets(result, login.access, login.refresh)
   })

@@ -1,17 +1,17 @@
 import {expect} from 'chai'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {readText, runCli, startCli} from '../helpers/cli.js'
+import {runCli, startCli} from '../support/cli.js'
 import {
-  bearer,
   emulatorEnv,
-  expectNoSecrets,
   oauthLogin,
   ORG_TABLES,
   readConfig,
-  seen,
+  readText,
   type TempConfig,
-} from './fixtures.js'
+} from '../support/config.js'
+import {bearer, requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 
@@ -92,7 +92,7 @@ describe('token refresh', () => {
     expect(report.tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})
     const renewed = await expectRenewed(config.file, login)
     // Renewed first: the service never saw the expired token.
-    expect(seen(emulator).slice(0, 3)).to.deep.equal(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token'])
+    expect(requested(emulator).slice(0, 3)).to.deep.equal(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token'])
     expect(emulator.requests.filter(request => request.path.startsWith('/v1/')).every(request => bearer(request) === renewed)).to.equal(true)
     expect(emulator.stats.refreshGrants).to.equal(1)
     expectNoSecrets(result, login.access, login.refresh, renewed)

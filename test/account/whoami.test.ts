@@ -1,18 +1,19 @@
 import {expect} from 'chai'
-import {access} from 'node:fs/promises'
 import path from 'node:path'
 
 import {dailyApiKey, type Emulator, startEmulator} from '../emulator/server.js'
-import {readText, runCli, tempConfig} from '../helpers/cli.js'
+import {runCli} from '../support/cli.js'
 import {
-  bearer,
-  closedPort,
   emulatorEnv,
-  expectNoSecrets,
+  exists,
   oauthLogin,
-  seen,
+  readText,
+  tempConfig,
   type TempConfig,
-} from './fixtures.js'
+} from '../support/config.js'
+import {bearer, requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {closedPort} from '../support/net.js'
 
 type WhoamiJson = {
   authMethod: string;
@@ -27,10 +28,6 @@ type WhoamiJson = {
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 const LOOKUPS = ['GET /v1/users', 'GET /v1/organizations', 'GET /v1/organizations/user-namespace/daily']
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true).catch(() => false)
-}
 
 describe('cloud auth whoami', () => {
   let emulator: Emulator
@@ -75,7 +72,7 @@ describe('cloud auth whoami', () => {
     expect(await readText(config.file)).to.equal(before)
 
     // One round trip: the three lookups reached the service together, each with the token and our user agent.
-    expect(seen(emulator)).to.have.members(LOOKUPS)
+    expect(requested(emulator)).to.have.members(LOOKUPS)
     const arrivals = emulator.requests.map(request => request.at)
     expect(Math.max(...arrivals) - Math.min(...arrivals)).to.be.below(350)
     for (const request of emulator.requests) {
@@ -105,7 +102,7 @@ describe('cloud auth whoami', () => {
     expect(report.tokenExpiry?.relative).to.equal('in 59 min')
     expect(Date.parse(report.tokenExpiry!.at) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
     expectNoSecrets(result, login.access, login.refresh)
-    expect(seen(emulator)).to.have.members(LOOKUPS)
+    expect(requested(emulator)).to.have.members(LOOKUPS)
   })
 
   it('shows the Daily API key as not available when its lookup fails, and still succeeds', async () => {
@@ -142,7 +139,7 @@ describe('cloud auth whoami', () => {
       tokenSource: {type: 'environment', variable: 'PIPECAT_TOKEN'},
     })
     // Without a stored organization the Daily key lookup follows the organizations lookup.
-    const order = seen(emulator)
+    const order = requested(emulator)
     expect(order).to.have.members(LOOKUPS)
     expect(order.indexOf('GET /v1/organizations/user-namespace/daily')).to.be.greaterThan(order.indexOf('GET /v1/organizations'))
     expect(emulator.requests.every(request => bearer(request) === pat)).to.equal(true)
@@ -179,7 +176,7 @@ describe('cloud auth whoami', () => {
     expect(result.code).to.equal(4)
     expect(result.stderr).to.contain('The token in PIPECAT_TOKEN was rejected by Pipecat Cloud.').and.contain('unset it and run `pipecat cloud auth login`')
     expect(emulator.stats.refreshGrants).to.equal(0)
-    expect(seen(emulator).filter(request => request.startsWith('POST'))).to.deep.equal([])
+    expect(requested(emulator).filter(request => request.startsWith('POST'))).to.deep.equal([])
     expect(await exists(config.file)).to.equal(false)
     expectNoSecrets(result, 'pcc_pat_not_a_real_token_SECRET')
   })

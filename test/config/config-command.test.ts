@@ -8,7 +8,8 @@ import {
 } from 'node:fs/promises'
 import path from 'node:path'
 
-import {fileMode, runCli, tempConfig} from '../helpers/cli.js'
+import {runCli} from '../support/cli.js'
+import {fileMode, tempConfig} from '../support/config.js'
 
 // The product documentation's example, with a token that must never be shown.
 const SEED_TOKEN = 'pcc_pat_0123456789abcdefSECRET'

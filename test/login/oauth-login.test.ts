@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {existsSync} from 'node:fs'
 import {
   chmod,
   mkdir,
@@ -9,32 +10,34 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {authorizeRedirect, playBrowser} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
-import {runCli, tempConfig} from '../helpers/cli.js'
-import {pythonLoad} from '../helpers/python.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {runCli} from '../support/cli.js'
 import {
-  emulator,
   emulatorEnv,
   exists,
-  expectNoSecrets,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {
   finished,
-  occupyPorts,
-  portsAreFree,
   printed,
   printedUrl,
-  requested,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
-} from './helpers.js'
+} from '../support/login.js'
+import {occupyPorts, portsAreFree} from '../support/net.js'
+import {waitFor} from '../support/poll.js'
+import {pythonLoad} from '../support/python.js'
 
 describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
   let emu: Emulator
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator()
+    emu = await startEmulator()
   })
 
   after(async () => {
@@ -246,13 +249,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       await chmod(browser, 0o755)
       const run = startLogin(emu, config, [], desktop(browser))
       const url = await printedUrl(run)
-      let target = ''
-      for (let tries = 0; !target && tries < 100; tries++) {
-        target = await readFile(opened, 'utf8').catch(() => '')
-        if (!target) await new Promise(resolve => {
-          setTimeout(resolve, 50)
-        })
-      }
+      const target = await waitFor(async () => (existsSync(opened) ? readFile(opened, 'utf8') : ''), {intervalMs: 50, what: 'the browser to be opened'})
 
       expect(target).to.equal(url)
       await playBrowser(target)

@@ -1,29 +1,31 @@
 import {expect} from 'chai'
 
 import {playBrowser} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
-import {tempConfig} from '../helpers/cli.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
-  emulator,
   exists,
-  expectNoSecrets,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {
   finished,
   printed,
   printedUrl,
-  requested,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
   TOKEN_FLOW_URL,
-} from './helpers.js'
+} from '../support/login.js'
+import {waitFor} from '../support/poll.js'
 
 describe('cloud auth login (earlier generation: token flow with a code)', () => {
   let emu: Emulator
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator({legacyOnly: true})
+    emu = await startEmulator({knobs: {legacyOnly: true}})
   })
 
   after(async () => {
@@ -101,12 +103,5 @@ describe('cloud auth login (earlier generation: token flow with a code)', () => 
 })
 
 async function waitForPolls(emu: Emulator, count: number): Promise<void> {
-  for (let tries = 0; tries < 200; tries++) {
-    if (emu.requests.filter(request => request.path === '/auth/status').length >= count) return
-    await new Promise(resolve => {
-      setTimeout(resolve, 25)
-    })
-  }
-
-  throw new Error(`fewer than ${count} status polls`)
+  await waitFor(() => emu.requests.filter(request => request.path === '/auth/status').length >= count, {what: `${count} status polls`})
 }

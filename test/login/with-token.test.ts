@@ -1,25 +1,25 @@
 import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 
-import {type Emulator} from '../emulator/server.js'
-import {runCli, tempConfig} from '../helpers/cli.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {runCli} from '../support/cli.js'
 import {
-  emulator,
   emulatorEnv,
   exists,
-  expectNoSecrets,
-  onTerminal,
-  requested,
   storedConfig,
+  tempConfig,
   type TempConfig,
-} from './helpers.js'
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {onTerminal} from '../support/login.js'
 
 describe('cloud auth login --with-token', () => {
   let emu: Emulator
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator()
+    emu = await startEmulator()
   })
 
   after(async () => {

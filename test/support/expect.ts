@@ -39,3 +39,14 @@ export function errorLines(printed: Printed): {error: string; suggestion: string
   expect(suggestion.length, 'a real suggestion').to.be.greaterThan('Try this: '.length + 10)
   return {error, suggestion}
 }
+
+/** What a flow failed with, as its caller would catch it; fails the test when it succeeds. */
+export async function failureOf(promise: Promise<unknown>): Promise<Error & {exit?: number; status?: number; suggestion?: unknown}> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+
+  throw new Error('expected a failure, but it succeeded')
+}

@@ -172,27 +172,6 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
   })
 
-  it('--json prints one JSON document on stdout; the address still reaches stderr', async () => {
-    const run = startLogin(emu, config, ['--headless', '--json'])
-    await playBrowser(await printedUrl(run))
-    const result = await finished(run)
-
-    expect(result.code).to.equal(0)
-    const data = JSON.parse(result.stdout) as Record<string, unknown>
-    expect(data).to.deep.include({
-      authMethod: 'oauth',
-      configPath: config.file,
-      email: 'dev@example.com',
-      environmentTokenOverrides: false,
-      organization: {name: 'user-namespace', verboseName: 'Demo User'},
-      userId: 'user_emulator_01',
-    })
-    expect(Date.parse(data.tokenExpiresAt as string)).to.be.greaterThan(Date.now())
-    expect(result.stderr).to.match(/oauth\/authorize/v)
-    expect(result.stderr).not.to.contain('Waiting')
-    expectNoSecrets(result)
-  })
-
   it('with PIPECAT_TOKEN set, still stores the new credentials and warns that the variable overrides them', async () => {
     const run = startLogin(emu, config, ['--headless'], {PIPECAT_TOKEN: 'pcc_pat_from_the_environment'})
     await playBrowser(await printedUrl(run))

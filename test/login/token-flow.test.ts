@@ -3,7 +3,6 @@ import {expect} from 'chai'
 import {playBrowser} from '../emulator/browser.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
-  exists,
   storedConfig,
   tempConfig,
   type TempConfig,
@@ -88,17 +87,6 @@ describe('cloud auth login (earlier generation: token flow with a code)', () => 
     expect(result.code).to.equal(0)
     expect(Date.now() - approved).to.be.lessThan(1500)
     expect(emu.requests.filter(request => request.path === '/auth/status')).to.have.length(1)
-  })
-
-  it('a denied sign-in ends with exit 1 and nothing written', async () => {
-    const run = startLogin(emu, config, ['--no-browser', '--json'])
-    await playBrowser(await printedUrl(run, TOKEN_FLOW_URL), {decision: 'deny'})
-    const result = await finished(run)
-
-    expect(result.code).to.equal(1)
-    const error = JSON.parse(result.stdout) as {error: {message: string}}
-    expect(error.error.message).to.contain('The sign-in was denied or did not complete')
-    expect(await exists(config.file)).to.equal(false)
   })
 })
 

@@ -7,6 +7,7 @@ import {
   emulatorEnv,
   exists,
   readConfig,
+  storedConfig,
   tempConfig,
   type TempConfig,
 } from '../support/config.js'
@@ -20,9 +21,11 @@ type LoginJson = {
   authMethod: string;
   configPath: string;
   email: null | string;
+  environmentTokenOverrides: boolean;
   organization: {name: string; verboseName: null | string};
   previousSessionRevocation: null | string;
   tokenExpiresAt: null | string;
+  userId: null | string;
 }
 
 describe('cloud auth login (in-process)', () => {
@@ -71,7 +74,8 @@ describe('cloud auth login (in-process)', () => {
 
       expect(result.code).to.equal(0)
       expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${config.file}\n`)
-      expect(await readConfig(config.file)).to.deep.equal({
+      // Private (0600), and what the official CLI's Python reads.
+      expect(await storedConfig(config.file)).to.deep.equal({
         org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
       })
       expect(requested(emulator).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
@@ -158,8 +162,18 @@ describe('cloud auth login (in-process)', () => {
       const result = await signIn(['--headless', '--json'], async url => fetch(url))
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stderr).to.match(AUTHORIZE_URL)
+      // Progress is for people: under --json only what must be acted on (the address) reaches stderr.
+      expect(result.stderr).not.to.contain('Waiting')
       const data = JSON.parse(result.stdout) as LoginJson
-      expect(data).to.deep.include({authMethod: 'oauth', email: 'dev@example.com', previousSessionRevocation: null})
+      expect(data).to.deep.include({
+        authMethod: 'oauth',
+        configPath: config.file,
+        email: 'dev@example.com',
+        environmentTokenOverrides: false,
+        organization: {name: 'user-namespace', verboseName: 'Demo User'},
+        previousSessionRevocation: null,
+        userId: 'user_emulator_01',
+      })
       expect(Date.parse(data.tokenExpiresAt!) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
     })
 

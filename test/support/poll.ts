@@ -17,7 +17,7 @@ export async function waitFor<T>(condition: () => Promise<T | undefined> | T | u
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await condition()
-    if (value !== undefined && value !== null && value !== false) return value
+    if (value) return value
     if (Date.now() > deadline || stopIf?.()) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
 
     await new Promise(resolve => {

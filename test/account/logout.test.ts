@@ -1,21 +1,22 @@
 import {expect} from 'chai'
-import {access, readdir} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {readText, runCli, tempConfig} from '../helpers/cli.js'
-import {pythonLoad} from '../helpers/python.js'
+import {runCli} from '../support/cli.js'
 import {
-  bearer,
-  closedPort,
-  configText,
   emulatorEnv,
-  expectNoSecrets,
+  exists,
   oauthLogin,
   readConfig,
-  seen,
+  readText,
+  tempConfig,
   type TempConfig,
-} from './fixtures.js'
+} from '../support/config.js'
+import {bearer, requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {closedPort} from '../support/net.js'
+import {pythonLoad} from '../support/python.js'
 
 const LOGOUT = ['cloud', 'auth', 'logout']
 const WHOAMI = ['cloud', 'auth', 'whoami']
@@ -25,10 +26,6 @@ const KEPT = {
   acme: {default_public_key: 'pk_acme_key', default_public_key_name: 'Acme Key'},
   org: 'user-namespace',
   'user-namespace': {default_public_key: 'pk_user_namespace_key', default_public_key_name: 'Default Key'},
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true).catch(() => false)
 }
 
 describe('cloud auth logout', () => {
@@ -61,10 +58,10 @@ describe('cloud auth logout', () => {
     expect(result.stdout).to.contain('Your session was revoked on Pipecat Cloud.')
     expect(result.stdout).to.contain(`Logged out: removed the credentials from ${config.file}`)
     expect(result.stderr).to.equal('')
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
+    expect(requested(emulator)).to.deep.equal(['POST /auth/logout'])
     const [revocation] = emulator.requests
     expect(JSON.parse(revocation!.body)).to.deep.equal({refresh_token: login.refresh})
-    expect(bearer(revocation!)).to.equal(login.access)
+    expect(bearer(revocation)).to.equal(login.access)
     expect(emulator.stats.revocations).to.equal(1)
     expect(emulator.isValid(login.access)).to.equal(false)
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
@@ -75,41 +72,6 @@ describe('cloud auth logout', () => {
     const after = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
     expect(after.code).to.equal(4)
     expect(after.stderr).to.contain('You are not logged in.')
-  })
-
-  it('--json reports the outcome as data', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
-    const result = await runCli([...LOGOUT, '--json'], {env: emulatorEnv(emulator, config)})
-
-    expect(result.code).to.equal(0)
-    expect(JSON.parse(result.stdout)).to.deep.equal({
-      backup: null,
-      configPath: config.file,
-      credentialsRemoved: true,
-      environmentToken: false,
-      revocation: 'revoked',
-      revocationDetail: null,
-      signOutUrl: `${emulator.url}/sign-out`,
-      tokenIssuer: null,
-      wasLoggedIn: true,
-    })
-    expectNoSecrets(result, login.access, login.refresh)
-  })
-
-  it('503: says the session will expire on its own, and still removes the credentials', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
-    emulator.knobs.failures['/auth/logout'] = {kind: 'status', status: 503}
-    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
-
-    expect(result.code).to.equal(0)
-    expect(result.stderr).to.contain('could not revoke your session right now (503').and.contain('expire on its own within 24 hours')
-    expect(result.stdout).to.contain('Logged out: removed the credentials')
-    expect(result.stdout).not.to.contain('was revoked')
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
-    expect(await readConfig(config.file)).to.deep.equal(KEPT)
-    expectNoSecrets(result, login.access, login.refresh)
   })
 
   it('unreachable service: says the revocation was not confirmed, removes the local credentials, exit 0', async () => {
@@ -134,35 +96,9 @@ describe('cloud auth logout', () => {
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.match(/did not confirm that your session was revoked \(Could not reach 127\.0\.0\.1:\d+: no answer within 1 s\)/v)
-    expect(seen(emulator)).to.deep.equal(['POST /auth/logout'])
+    expect(requested(emulator)).to.deep.equal(['POST /auth/logout'])
     expect(await readConfig(config.file)).to.deep.equal(KEPT)
     expectNoSecrets(result, login.access, login.refresh)
-  })
-
-  it('an expired access token is renewed first so that the revocation is accepted', async () => {
-    const login = await oauthLogin(emulator, -30)
-    config = login.config
-    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
-
-    expect(result.code).to.equal(0)
-    expect(result.stdout).to.contain('Your session was revoked on Pipecat Cloud.')
-    expect(emulator.stats.refreshGrants).to.equal(1)
-    expect(emulator.stats.revocations).to.equal(1)
-    const revocation = emulator.requests.find(request => request.path === '/auth/logout')!
-    expect((JSON.parse(revocation.body) as {refresh_token: string}).refresh_token).to.be.a('string').and.not.equal(login.refresh)
-    expect(await readConfig(config.file)).to.deep.equal(KEPT)
-  })
-
-  it('without a refresh token: no request, the dashboard sign-out link, credentials removed', async () => {
-    const pat = emulator.issuePat()
-    config = await tempConfig(configText({expiresIn: 0, token: pat}))
-    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
-
-    expect(result.code).to.equal(0)
-    expect(result.stdout).to.contain(`To sign out of the dashboard too, visit ${emulator.url}/sign-out`)
-    expect(emulator.requests).to.deep.equal([])
-    expect(await readConfig(config.file)).to.deep.equal(KEPT)
-    expectNoSecrets(result, pat)
   })
 
   it('a malformed file is moved to a backup beside it, leaving a clean state; whoami then exits 4', async () => {
@@ -183,29 +119,5 @@ describe('cloud auth logout', () => {
     const after = await runCli(WHOAMI, {env: emulatorEnv(emulator, config)})
     expect(after.code).to.equal(4)
     expect(after.stderr).to.contain('You are not logged in.')
-  })
-
-  it('not logged in: says so, exit 0, creates nothing', async () => {
-    config = await tempConfig()
-    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config)})
-
-    expect(result.code).to.equal(0)
-    expect(result.stdout.trim()).to.equal('You are not logged in.')
-    expect(emulator.requests).to.deep.equal([])
-    expect(await exists(path.dirname(config.file))).to.equal(false)
-  })
-
-  it('reminds that PIPECAT_TOKEN still authenticates', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
-    const pat = emulator.issuePat()
-    const result = await runCli(LOGOUT, {env: emulatorEnv(emulator, config, {PIPECAT_TOKEN: pat})})
-
-    expect(result.code).to.equal(0)
-    expect(result.stderr).to.contain('PIPECAT_TOKEN is set in the environment and still authenticates every command')
-    // The file's own session is the one revoked, not the variable's token.
-    expect(bearer(emulator.requests[0]!)).to.equal(login.access)
-    expect(await readConfig(config.file)).to.deep.equal(KEPT)
-    expectNoSecrets(result, login.access, login.refresh, pat)
   })
 })

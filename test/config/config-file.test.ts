@@ -8,12 +8,11 @@ import {ConfigStore} from '../../src/config/file.js'
 import {
   BIN,
   cleanEnv,
-  fileMode,
   ROOT,
   runCli,
-  tempConfig,
-} from '../helpers/cli.js'
-import {pythonDump, pythonLoad} from '../helpers/python.js'
+} from '../support/cli.js'
+import {fileMode, tempConfig} from '../support/config.js'
+import {pythonDump, pythonLoad} from '../support/python.js'
 
 const WORKER = path.join(ROOT, 'test', 'fixtures', 'config-worker.ts')
 

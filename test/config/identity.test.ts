@@ -2,7 +2,8 @@
 import {expect} from 'chai'
 
 import {startEmulator} from '../emulator/server.js'
-import {runCli, tempConfig} from '../helpers/cli.js'
+import {runCli} from '../support/cli.js'
+import {tempConfig} from '../support/config.js'
 
 describe('identity: help and User-Agent', function () {
   this.timeout(30_000)

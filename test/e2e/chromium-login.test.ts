@@ -1,17 +1,14 @@
 import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 
-import {type Emulator} from '../emulator/server.js'
-import {tempConfig} from '../helpers/cli.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {storedConfig, tempConfig, type TempConfig} from '../support/config.js'
 import {
-  emulator,
   finished,
   printedUrl,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
-} from '../login/helpers.js'
+} from '../support/login.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 
@@ -22,7 +19,7 @@ describe('cloud auth login in a real browser (Chromium via playwright-core)', ()
 
   before(async function () {
     if (!existsSync(CHROMIUM)) this.skip()
-    emu = await emulator()
+    emu = await startEmulator()
     config = await tempConfig()
   })
 

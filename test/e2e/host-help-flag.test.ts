@@ -4,20 +4,15 @@ import {mkdir, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {playBrowser} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
 import {
-  cleanEnv,
-  type CliResult,
-  ROOT,
-  tempConfig,
-} from '../helpers/cli.js'
-import {
-  AUTHORIZE_URL,
-  emulator,
   emulatorEnv,
   storedConfig,
+  tempConfig,
   type TempConfig,
-} from '../login/helpers.js'
+} from '../support/config.js'
+import {AUTHORIZE_URL} from '../support/login.js'
 
 // Some hosts reserve -h for help (oclif's additionalHelpFlags). There -h shows
 // help, and --headless still signs in without a browser.
@@ -27,7 +22,7 @@ describe('cloud auth login in a host that reserves -h for help', () => {
   let host: string
 
   before(async () => {
-    emu = await emulator()
+    emu = await startEmulator()
     config = await tempConfig()
     host = path.join(config.dir, 'host')
     await mkdir(path.join(host, 'node_modules', '@pipecat-ai'), {recursive: true})

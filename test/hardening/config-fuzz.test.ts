@@ -28,14 +28,10 @@ import {parse, stringify} from 'smol-toml'
 import {ConfigStore, parseConfig} from '../../src/config/file.js'
 import {ConfigFileError} from '../../src/errors.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {type CliResult, startCli} from '../helpers/cli.js'
-import {
-  expectNoLeaks,
-  expectSameFolder,
-  type FolderSnapshot,
-  inPool,
-  snapshotFolder,
-} from './helpers.js'
+import {type CliResult, startCli} from '../support/cli.js'
+import {expectSameFolder, type FolderSnapshot, snapshotFolder} from '../support/config.js'
+import {expectNoLeaks} from '../support/expect.js'
+import {inPool} from '../support/pool.js'
 
 const KNOWN = new Set(['org', 'refresh_token', 'token', 'token_expires_at'])
 const CREDENTIALS = new Set(['refresh_token', 'token', 'token_expires_at'])

@@ -27,8 +27,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {type CliResult, runCli} from '../helpers/cli.js'
-import {errorLines, expectNoLeaks} from './helpers.js'
+import {type CliResult, runCli} from '../support/cli.js'
+import {errorLines, expectNoLeaks} from '../support/expect.js'
 
 const NOBODY = 65_534
 const ENV_TOKEN = 'pcc_pat_trusttestenvtoken0000'

@@ -20,16 +20,16 @@ import {
   type Knobs,
   startEmulator,
 } from '../emulator/server.js'
-import {type CliResult, startCli, tempConfig} from '../helpers/cli.js'
+import {type CliResult, startCli} from '../support/cli.js'
 import {
-  closedPort,
-  errorLines,
-  expectNoLeaks,
   expectSameFolder,
   type FolderSnapshot,
-  inPool,
   snapshotFolder,
-} from './helpers.js'
+  tempConfig,
+} from '../support/config.js'
+import {errorLines, expectNoLeaks} from '../support/expect.js'
+import {closedPort} from '../support/net.js'
+import {inPool} from '../support/pool.js'
 
 // ------------------------------------------------------------------ faults
 

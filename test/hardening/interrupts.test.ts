@@ -20,23 +20,23 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse} from 'smol-toml'
 
-import {oauthLogin} from '../account/fixtures.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
   type CliResult,
-  emulatorEnv,
   ROOT,
   startCli,
-  tempConfig,
   waitForOutput,
-} from '../helpers/cli.js'
+} from '../support/cli.js'
 import {
-  errorLines,
-  expectNoLeaks,
+  emulatorEnv,
   expectSameFolder,
-  inPool,
+  oauthLogin,
   snapshotFolder,
-} from './helpers.js'
+  tempConfig,
+} from '../support/config.js'
+import {errorLines, expectNoLeaks} from '../support/expect.js'
+import {waitFor} from '../support/poll.js'
+import {inPool} from '../support/pool.js'
 
 const AUTHORIZE_URL = /http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/v
 const WORKER = path.join(ROOT, 'test', 'hardening', 'interrupt-worker.ts')
@@ -276,19 +276,9 @@ describe('interrupts: Ctrl-C', function () {
   })
 })
 
-async function pause(ms: number): Promise<void> {
-  await new Promise(resolve => {
-    setTimeout(resolve, ms)
-  })
-}
-
 /** Resolves once the emulator has received a request for `requestPath`. */
 async function waitForRequest(emulator: Emulator, requestPath: string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (emulator.requests.every(request => request.path !== requestPath)) {
-    if (Date.now() > deadline) throw new Error(`no request for ${requestPath}`)
-    await pause(20)
-  }
+  await waitFor(() => emulator.requests.some(request => request.path === requestPath), {timeoutMs: 15_000, what: `a request for ${requestPath}`})
 }
 
 /** Resolves once the process has used no CPU for a while (start-up is over; it waits), per /proc/<pid>/stat. */
@@ -298,16 +288,15 @@ async function waitUntilIdle(pid: number, quietMs = 600): Promise<void> {
     return Number(fields[11]) + Number(fields[12]) // utime + stime
   }
 
-  const deadline = Date.now() + 20_000
   let last = await cpu()
   let since = Date.now()
-  while (Date.now() - since < quietMs) {
-    if (Date.now() > deadline) throw new Error('the process never went idle')
-    await pause(50)
+  await waitFor(async () => {
     const now = await cpu()
     if (now !== last) {
       last = now
       since = Date.now()
     }
-  }
+
+    return Date.now() - since >= quietMs
+  }, {intervalMs: 50, timeoutMs: 20_000, what: 'the process to go idle'})
 }

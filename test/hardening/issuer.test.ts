@@ -9,19 +9,19 @@ import {parse} from 'smol-toml'
 
 import {playBrowser} from '../emulator/browser.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
+import {runCli} from '../support/cli.js'
 import {
   emulatorEnv,
   readText,
-  runCli,
   tempConfig,
   type TempConfig,
-} from '../helpers/cli.js'
+} from '../support/config.js'
 import {
   finished,
   printedUrl,
   startLogin,
   stopLeftovers,
-} from '../login/helpers.js'
+} from '../support/login.js'
 
 /** Every place a request could carry a token: the Authorization header, the body, the query. */
 function carried(emulator: Emulator): string {

@@ -7,7 +7,8 @@ import {expect} from 'chai'
 import {mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {runCli, tempConfig, type TempConfig} from '../helpers/cli.js'
+import {runCli} from '../support/cli.js'
+import {tempConfig, type TempConfig} from '../support/config.js'
 
 type ErrorDocument = {error: {code: string; exit: number; message: string; suggestions: string[]}}
 

@@ -21,8 +21,10 @@ import {createServer as createTlsServer} from 'node:tls'
 import {Server as ProxyServer} from 'proxy-chain'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {type CliResult, runCli, tempConfig} from '../helpers/cli.js'
-import {closedPort, errorLines, expectNoLeaks} from './helpers.js'
+import {type CliResult, runCli} from '../support/cli.js'
+import {tempConfig} from '../support/config.js'
+import {errorLines, expectNoLeaks} from '../support/expect.js'
+import {closedPort} from '../support/net.js'
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 const PROXY_NAME = 'api.pipecat.test'

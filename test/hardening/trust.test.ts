@@ -20,22 +20,23 @@ import {
   BIN,
   cleanEnv,
   type CliResult,
-  emulatorEnv,
   runCli,
+} from '../support/cli.js'
+import {
+  emulatorEnv,
+  exists,
   tempConfig,
   type TempConfig,
-} from '../helpers/cli.js'
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {errorLines, expectNoLeaks} from '../support/expect.js'
 import {
-  exists,
   finished,
-  emulator as loginEmulator,
-  portsAreFree,
   printedUrl,
-  requested,
   startLogin,
   stopLeftovers,
-} from '../login/helpers.js'
-import {errorLines, expectNoLeaks} from './helpers.js'
+} from '../support/login.js'
+import {portsAreFree} from '../support/net.js'
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 const MIB = 1024 * 1024
@@ -186,7 +187,7 @@ describe('trust: nothing from outside is taken blindly', function () {
     let config: TempConfig
 
     before(async () => {
-      emu = await loginEmulator()
+      emu = await startEmulator()
     })
 
     after(async () => {
@@ -257,7 +258,7 @@ describe('trust: nothing from outside is taken blindly', function () {
     let config: TempConfig
 
     before(async () => {
-      emu = await loginEmulator()
+      emu = await startEmulator()
     })
 
     after(async () => {

@@ -7,7 +7,7 @@ import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import path from 'node:path'
 
-import {cleanEnv, type CliResult, ROOT} from '../helpers/cli.js'
+import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
 
 async function runDemo(): Promise<CliResult> {
   return new Promise((resolve, reject) => {

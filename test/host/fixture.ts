@@ -20,9 +20,9 @@ import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {cleanEnv, type CliResult, ROOT} from '../helpers/cli.js'
+import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
 
-export {type CliResult, ROOT} from '../helpers/cli.js'
+export {type CliResult, ROOT} from '../support/cli.js'
 
 export type Packed = {
   /** Paths inside the tarball, as `npm pack --json` lists them. */

@@ -17,7 +17,7 @@ import {
   stalePages,
 } from '../../scripts/man.js'
 import {envName, SETTING_NAMES} from '../../src/config/settings.js'
-import {ROOT} from '../helpers/cli.js'
+import {ROOT} from '../support/cli.js'
 
 /** A page as `man` shows it, at a width wide enough that no name is broken across lines. */
 function show(page: string, warnings = false): {stderr: string; stdout: string} {

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {existsSync} from 'node:fs'
 import {
   chmod,
   mkdir,
@@ -9,32 +10,34 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {authorizeRedirect, playBrowser} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
-import {runCli, tempConfig} from '../helpers/cli.js'
-import {pythonLoad} from '../helpers/python.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {runCli} from '../support/cli.js'
 import {
-  emulator,
   emulatorEnv,
   exists,
-  expectNoSecrets,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {
   finished,
-  occupyPorts,
-  portsAreFree,
   printed,
   printedUrl,
-  requested,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
-} from './helpers.js'
+} from '../support/login.js'
+import {occupyPorts, portsAreFree} from '../support/net.js'
+import {waitFor} from '../support/poll.js'
+import {pythonLoad} from '../support/python.js'
 
 describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
   let emu: Emulator
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator()
+    emu = await startEmulator()
   })
 
   after(async () => {
@@ -170,27 +173,6 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
   })
 
-  it('--json prints one JSON document on stdout; the address still reaches stderr', async () => {
-    const run = startLogin(emu, config, ['--headless', '--json'])
-    await playBrowser(await printedUrl(run))
-    const result = await finished(run)
-
-    expect(result.code).to.equal(0)
-    const data = JSON.parse(result.stdout) as Record<string, unknown>
-    expect(data).to.deep.include({
-      authMethod: 'oauth',
-      configPath: config.file,
-      email: 'dev@example.com',
-      environmentTokenOverrides: false,
-      organization: {name: 'user-namespace', verboseName: 'Demo User'},
-      userId: 'user_emulator_01',
-    })
-    expect(Date.parse(data.tokenExpiresAt as string)).to.be.greaterThan(Date.now())
-    expect(result.stderr).to.match(/oauth\/authorize/v)
-    expect(result.stderr).not.to.contain('Waiting')
-    expectNoSecrets(result)
-  })
-
   it('with PIPECAT_TOKEN set, still stores the new credentials and warns that the variable overrides them', async () => {
     const run = startLogin(emu, config, ['--headless'], {PIPECAT_TOKEN: 'pcc_pat_from_the_environment'})
     await playBrowser(await printedUrl(run))
@@ -247,13 +229,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       await chmod(browser, 0o755)
       const run = startLogin(emu, config, [], desktop(browser))
       const url = await printedUrl(run)
-      let target = ''
-      for (let tries = 0; !target && tries < 100; tries++) {
-        target = await readFile(opened, 'utf8').catch(() => '')
-        if (!target) await new Promise(resolve => {
-          setTimeout(resolve, 50)
-        })
-      }
+      const target = await waitFor(async () => (existsSync(opened) ? readFile(opened, 'utf8') : ''), {intervalMs: 50, what: 'the browser to be opened'})
 
       expect(target).to.equal(url)
       await playBrowser(target)

@@ -11,8 +11,10 @@ import Provider from 'oidc-provider'
 import {HttpClient} from '../../src/api/http.js'
 import {discover, refreshTokens} from '../../src/auth/oauth.js'
 import {NotLoggedInError} from '../../src/errors.js'
-import {startCli, tempConfig} from '../helpers/cli.js'
-import {exists, LOOPBACK_PORTS, storedConfig} from './helpers.js'
+import {startCli} from '../support/cli.js'
+import {exists, storedConfig, tempConfig} from '../support/config.js'
+import {LOOPBACK_PORTS} from '../support/net.js'
+import {waitFor} from '../support/poll.js'
 
 const CLIENT_ID = 'pipecat-cli'
 const SCOPES = 'openid profile email offline_access'
@@ -109,7 +111,7 @@ describe('cloud auth login against a real OpenID provider (oidc-provider)', () =
     run.stderr!.on('data', (chunk: Buffer) => {
       seen += chunk.toString()
     })
-    const url = await until(() => new RegExp(String.raw`${issuer}/auth\?\S+`, 'v').exec(seen)?.[0])
+    const url = await waitFor(() => new RegExp(String.raw`${issuer}/auth\?\S+`, 'v').exec(seen)?.[0])
     return {run, url}
   }
 
@@ -235,18 +237,6 @@ async function close(server: Server): Promise<void> {
       resolve()
     })
   })
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise(resolve => {
-      setTimeout(resolve, 20)
-    })
-  }
 }
 
 /** oidc-provider warns on the console about its development defaults; these tests use them on purpose. */

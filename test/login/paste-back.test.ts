@@ -2,23 +2,24 @@ import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 
 import {authorizeRedirect} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
-import {tempConfig} from '../helpers/cli.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
+import {
+  exists,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {expectNoSecrets} from '../support/expect.js'
 import {
   AUTHORIZE_URL,
-  emulator,
-  exists,
-  expectNoSecrets,
   finished,
   onTerminal,
-  portsAreFree,
   printed,
   printedUrl,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
-} from './helpers.js'
+} from '../support/login.js'
+import {portsAreFree} from '../support/net.js'
 
 // A browser on another machine cannot reach our 127.0.0.1 callback: the user
 // copies the address it ended on and pastes it into the waiting CLI.
@@ -27,7 +28,7 @@ describe('cloud auth login: pasting the redirect back', () => {
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator()
+    emu = await startEmulator()
   })
 
   after(async () => {

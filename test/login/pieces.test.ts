@@ -11,7 +11,7 @@ import {
   type Provider,
 } from '../../src/auth/oauth.js'
 import {LoginError} from '../../src/errors.js'
-import {occupyPorts, portsAreFree} from './helpers.js'
+import {occupyPorts, portsAreFree} from '../support/net.js'
 
 // The pieces of sign-in on their own, in-process (the CLI tests cover them end to end).
 describe('sign-in pieces', () => {

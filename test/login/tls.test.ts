@@ -11,18 +11,21 @@ import {connect, type PeerCertificate} from 'node:tls'
 
 import {playBrowser} from '../emulator/browser.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {type CliResult, runCli, tempConfig} from '../helpers/cli.js'
+import {type CliResult, runCli} from '../support/cli.js'
 import {
   emulatorEnv,
   exists,
-  expectNoSecrets,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {
   finished,
   printedUrl,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
-} from './helpers.js'
+} from '../support/login.js'
 
 const HTTPS_AUTHORIZE_URL = /https:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/v
 

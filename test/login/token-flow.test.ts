@@ -1,29 +1,30 @@
 import {expect} from 'chai'
 
 import {playBrowser} from '../emulator/browser.js'
-import {type Emulator} from '../emulator/server.js'
-import {tempConfig} from '../helpers/cli.js'
+import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
-  emulator,
-  exists,
-  expectNoSecrets,
+  storedConfig,
+  tempConfig,
+  type TempConfig,
+} from '../support/config.js'
+import {requested} from '../support/emulator.js'
+import {expectNoSecrets} from '../support/expect.js'
+import {
   finished,
   printed,
   printedUrl,
-  requested,
   startLogin,
   stopLeftovers,
-  storedConfig,
-  type TempConfig,
   TOKEN_FLOW_URL,
-} from './helpers.js'
+} from '../support/login.js'
+import {waitFor} from '../support/poll.js'
 
 describe('cloud auth login (earlier generation: token flow with a code)', () => {
   let emu: Emulator
   let config: TempConfig
 
   before(async () => {
-    emu = await emulator({legacyOnly: true})
+    emu = await startEmulator({knobs: {legacyOnly: true}})
   })
 
   after(async () => {
@@ -87,26 +88,8 @@ describe('cloud auth login (earlier generation: token flow with a code)', () => 
     expect(Date.now() - approved).to.be.lessThan(1500)
     expect(emu.requests.filter(request => request.path === '/auth/status')).to.have.length(1)
   })
-
-  it('a denied sign-in ends with exit 1 and nothing written', async () => {
-    const run = startLogin(emu, config, ['--no-browser', '--json'])
-    await playBrowser(await printedUrl(run, TOKEN_FLOW_URL), {decision: 'deny'})
-    const result = await finished(run)
-
-    expect(result.code).to.equal(1)
-    const error = JSON.parse(result.stdout) as {error: {message: string}}
-    expect(error.error.message).to.contain('The sign-in was denied or did not complete')
-    expect(await exists(config.file)).to.equal(false)
-  })
 })
 
 async function waitForPolls(emu: Emulator, count: number): Promise<void> {
-  for (let tries = 0; tries < 200; tries++) {
-    if (emu.requests.filter(request => request.path === '/auth/status').length >= count) return
-    await new Promise(resolve => {
-      setTimeout(resolve, 25)
-    })
-  }
-
-  throw new Error(`fewer than ${count} status polls`)
+  await waitFor(() => emu.requests.filter(request => request.path === '/auth/status').length >= count, {what: `${count} status polls`})
 }

@@ -9,7 +9,7 @@ import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {type CliResult, ROOT} from '../helpers/cli.js'
+import {type CliResult, ROOT} from '../support/cli.js'
 
 export const ARTIFACTS = path.join(ROOT, 'tmp', 'standalone')
 

@@ -14,7 +14,7 @@ import {
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {BIN, ROOT} from '../helpers/cli.js'
+import {BIN, ROOT} from '../support/cli.js'
 import {oldSystemNode, runProgram, SYSTEM_PATH} from './artifacts.js'
 
 describe('on Node older than 22', function () {

@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {tempConfig, type TempConfig} from '../helpers/cli.js'
+import {tempConfig, type TempConfig} from '../support/config.js'
 import {
   artifact,
   BUNDLED_NODE,

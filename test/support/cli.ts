@@ -3,15 +3,6 @@
  * own environment, stdin, stdout, stderr and exit code.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {
-  chmod,
-  mkdtemp,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -32,11 +23,14 @@ export type CliOptions = {
   timeoutMs?: number;
 }
 
+/** Variables of the machine no test may inherit: they would change what the CLI does. */
+export const MACHINE_VARIABLES = /^(?:PIPECAT_|DEBUG$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$)/v
+
 /** A clean environment: no PIPECAT_* or proxy variables from the machine, no colours. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(?:PIPECAT_|DEBUG$|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$)/v.test(key)) continue
+    if (MACHINE_VARIABLES.test(key)) continue
     env[key] = value
   }
 
@@ -98,41 +92,4 @@ export async function waitForOutput(child: ChildProcess, pattern: RegExp, timeou
     child.stdout!.on('data', check)
     child.stderr!.on('data', check)
   })
-}
-
-/** A temporary folder holding a config path (the file itself written only when `content` is given, mode 0600). */
-export async function tempConfig(content?: string): Promise<{cleanup: () => Promise<void>; dir: string; env: {PIPECAT_CONFIG_PATH: string}; file: string}> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-test-'))
-  const file = path.join(dir, 'pipecatcloud', 'pipecatcloud.toml')
-  if (content !== undefined) {
-    const {mkdir} = await import('node:fs/promises')
-    await mkdir(path.dirname(file), {mode: 0o700, recursive: true})
-    await writeFile(file, content, {mode: 0o600})
-    await chmod(file, 0o600)
-  }
-
-  return {
-    cleanup: async () => rm(dir, {force: true, recursive: true}), dir, env: {PIPECAT_CONFIG_PATH: file}, file,
-  }
-}
-
-export type TempConfig = Awaited<ReturnType<typeof tempConfig>>
-
-/** The environment that points the CLI at an emulator (API and dashboard host) and at a temporary config file. */
-export function emulatorEnv(
-  emulator: {url: string},
-  config: TempConfig,
-  extra: Record<string, string | undefined> = {},
-): Record<string, string | undefined> {
-  return {
-    ...config.env, PIPECAT_API_HOST: emulator.url, PIPECAT_DASHBOARD_HOST: emulator.url, ...extra,
-  }
-}
-
-export async function fileMode(file: string): Promise<number> {
-  return (await stat(file)).mode % 0o1000
-}
-
-export async function readText(file: string): Promise<string> {
-  return readFile(file, 'utf8')
 }

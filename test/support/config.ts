@@ -1,0 +1,139 @@
+/**
+ * Config files for tests: a temporary config path (with or without a file), a
+ * file the official CLI would have written after a login, and reading back
+ * what the commands left on disk.
+ */
+import {expect} from 'chai'
+import {
+  access,
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {parse} from 'smol-toml'
+
+import type {Emulator} from '../emulator/server.js'
+
+import {pythonLoad} from './python.js'
+
+/** A temporary folder holding a config path (the file itself written only when `content` is given, mode 0600). */
+export async function tempConfig(content?: string): Promise<{cleanup: () => Promise<void>; dir: string; env: {PIPECAT_CONFIG_PATH: string}; file: string}> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-test-'))
+  const file = path.join(dir, 'pipecatcloud', 'pipecatcloud.toml')
+  if (content !== undefined) {
+    await mkdir(path.dirname(file), {mode: 0o700, recursive: true})
+    await writeFile(file, content, {mode: 0o600})
+    await chmod(file, 0o600)
+  }
+
+  return {
+    cleanup: async () => rm(dir, {force: true, recursive: true}), dir, env: {PIPECAT_CONFIG_PATH: file}, file,
+  }
+}
+
+export type TempConfig = Awaited<ReturnType<typeof tempConfig>>
+
+/** The environment that points the CLI at an emulator (API and dashboard host) and at a temporary config file. */
+export function emulatorEnv(
+  emulator: {url: string},
+  config: TempConfig,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    ...config.env, PIPECAT_API_HOST: emulator.url, PIPECAT_DASHBOARD_HOST: emulator.url, ...extra,
+  }
+}
+
+/** An organization table the commands must keep. */
+export const ORG_TABLES = `
+[user-namespace]
+default_public_key = "pk_user_namespace_key"
+default_public_key_name = "Default Key"
+
+[acme]
+default_public_key = "pk_acme_key"
+default_public_key_name = "Acme Key"
+`
+
+export type Seed = {
+  /** Seconds from now; 0 writes `token_expires_at = 0` (a token that does not expire). */
+  expiresIn?: number;
+  org?: string;
+  refreshToken?: string;
+  token: string;
+}
+
+/** The config file the official CLI would have written after a login. */
+export function configText({expiresIn = 3600, org = 'user-namespace', refreshToken = '', token}: Seed): string {
+  const expiresAt = expiresIn === 0 ? '0' : ((Date.now() / 1000) + expiresIn).toFixed(3)
+  const orgLine = org ? `org = "${org}"\n` : ''
+  return `token = "${token}"\n${orgLine}refresh_token = "${refreshToken}"\ntoken_expires_at = ${expiresAt}\n${ORG_TABLES}`
+}
+
+/** A config file holding an OAuth login the emulator knows: access token valid for `ttl` s (negative: already expired). */
+export async function oauthLogin(emulator: Emulator, ttl = 3600, seed: Partial<Seed> = {}): Promise<{access: string; config: TempConfig; refresh: string}> {
+  const tokens = emulator.issueTokens({ttl})
+  const config = await tempConfig(configText({
+    expiresIn: ttl, refreshToken: tokens.refresh_token, token: tokens.access_token, ...seed,
+  }))
+  return {access: tokens.access_token, config, refresh: tokens.refresh_token}
+}
+
+export async function readText(file: string): Promise<string> {
+  return readFile(file, 'utf8')
+}
+
+export async function readConfig(file: string): Promise<Record<string, unknown>> {
+  return parse(await readText(file))
+}
+
+export async function fileMode(file: string): Promise<number> {
+  return (await stat(file)).mode % 0o1000
+}
+
+export async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true).catch(() => false)
+}
+
+/** The file as the official CLI's Python sees it, after checking it is private. */
+export async function storedConfig(file: string): Promise<Record<string, unknown>> {
+  expect(await fileMode(file)).to.equal(0o600)
+  return pythonLoad(file, 'tomllib')
+}
+
+/** Every file in the config folder with its bytes, by name in order (a leftover temp or lock file shows up as a new name). */
+export type FolderSnapshot = Record<string, Buffer>
+
+export async function snapshotFolder(dir: string): Promise<FolderSnapshot> {
+  const files: FolderSnapshot = {}
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return files
+  }
+
+  for (const name of names.toSorted()) {
+    try {
+      files[name] = await readFile(path.join(dir, name))
+    } catch {
+      files[name] = Buffer.from('<not a readable file>')
+    }
+  }
+
+  return files
+}
+
+export function expectSameFolder(after: FolderSnapshot, before: FolderSnapshot, what = 'the config folder'): void {
+  expect(Object.keys(after), `${what}: file names`).to.deep.equal(Object.keys(before))
+  for (const [name, bytes] of Object.entries(before)) {
+    expect(after[name]?.equals(bytes), `${what}: ${name} byte-for-byte unchanged`).to.equal(true)
+  }
+}

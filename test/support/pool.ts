@@ -1,0 +1,15 @@
+/** Runs `work` over `items`, at most `limit` at a time; results in the items' order (CLI processes mostly wait). */
+export async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = Array.from({length: items.length})
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+
+      results[index] = await work(items[index] as T)
+    }
+  }
+
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return results
+}

@@ -8,14 +8,14 @@
 import {expect} from 'chai'
 
 import {type Emulator, startEmulator} from '../emulator/server.js'
+import {runCli} from '../support/cli.js'
 import {
   emulatorEnv,
   readText,
-  runCli,
   tempConfig,
   type TempConfig,
-} from '../helpers/cli.js'
-import {pythonLoad} from '../helpers/python.js'
+} from '../support/config.js'
+import {pythonLoad} from '../support/python.js'
 
 /** Everything a person might add around the credentials. */
 const HEAD = `# Pipecat Cloud: my settings (do not lose this comment)

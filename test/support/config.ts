@@ -4,6 +4,7 @@
  * what the commands left on disk.
  */
 import {expect} from 'chai'
+import {rmSync} from 'node:fs'
 import {
   access,
   chmod,
@@ -23,9 +24,23 @@ import type {Emulator} from '../emulator/server.js'
 
 import {pythonLoad} from './python.js'
 
+/** Every temporary folder made here; whatever a test did not clean up goes when the test run ends. */
+const made = new Set<string>()
+let isRemovalRegistered = false
+
+function removeLeftoversAtExit(): void {
+  if (isRemovalRegistered) return
+  isRemovalRegistered = true
+  process.once('exit', () => {
+    for (const dir of made) rmSync(dir, {force: true, recursive: true})
+  })
+}
+
 /** A temporary folder holding a config path (the file itself written only when `content` is given, mode 0600). */
 export async function tempConfig(content?: string): Promise<{cleanup: () => Promise<void>; dir: string; env: {PIPECAT_CONFIG_PATH: string}; file: string}> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-test-'))
+  removeLeftoversAtExit()
+  made.add(dir)
   const file = path.join(dir, 'pipecatcloud', 'pipecatcloud.toml')
   if (content !== undefined) {
     await mkdir(path.dirname(file), {mode: 0o700, recursive: true})
@@ -34,7 +49,13 @@ export async function tempConfig(content?: string): Promise<{cleanup: () => Prom
   }
 
   return {
-    cleanup: async () => rm(dir, {force: true, recursive: true}), dir, env: {PIPECAT_CONFIG_PATH: file}, file,
+    async cleanup() {
+      made.delete(dir)
+      await rm(dir, {force: true, recursive: true})
+    },
+    dir,
+    env: {PIPECAT_CONFIG_PATH: file},
+    file,
   }
 }
 

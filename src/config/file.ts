@@ -27,7 +27,6 @@ import {
   TOP_LEVEL_KEYS,
   type TopLevelKey,
 } from './document.js'
-import {applyEdits, topLevelEdits} from './patch.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -423,6 +422,8 @@ export class ConfigStore {
  * lost, the data is not).
  */
 async function configText(data: ConfigData, file: string, base?: ConfigSnapshot): Promise<string> {
+  // Loaded here, not at start-up: only writes need it.
+  const {applyEdits, topLevelEdits} = await import('./patch.js')
   const read = (text: string) => parseConfig(text, file)
   if (base?.text !== undefined) {
     const edits = topLevelEdits(base.data, data)

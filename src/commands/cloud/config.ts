@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import type {ConfigReport} from '../../config/report.js'
-
 import {BaseCommand} from '../../base-command.js'
+import {type ConfigReport, showConfiguration} from '../../config/report.js'
 
 /** `cloud config` and `cloud --config` take the same flag. */
 export function allFlag(dependsOn?: string[]) {
@@ -32,7 +31,6 @@ export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
   static override summary = 'Show the current Pipecat Cloud configuration.'
 
   async run(): Promise<ConfigReport> {
-    const {showConfiguration} = await import('../../config/report.js')
     return showConfiguration(this.context, {all: this.flags.all})
   }
 }

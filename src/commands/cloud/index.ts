@@ -1,8 +1,7 @@
 import {Flags, loadHelpClass} from '@oclif/core'
 
-import type {ConfigReport} from '../../config/report.js'
-
 import {BaseCommand} from '../../base-command.js'
+import {type ConfigReport, showConfiguration} from '../../config/report.js'
 import {allFlag} from './config.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
@@ -22,7 +21,6 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
       return undefined
     }
 
-    const {showConfiguration} = await import('../../config/report.js')
     return showConfiguration(this.context, {all: this.flags.all})
   }
 }

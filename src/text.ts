@@ -18,3 +18,9 @@ export function terminalSafe(text: string): string {
 export function organizationLabel({name, verboseName}: {name: string; verboseName?: null | string}): string {
   return verboseName ? `${verboseName} (${name})` : name
 }
+
+/** An error's message as a clause, to go inside a sentence: no final full stop. */
+export function reasonText(reason: unknown): string {
+  const text = reason instanceof Error ? reason.message : String(reason)
+  return text.replace(/\.$/v, '')
+}

@@ -6,6 +6,7 @@
 import {HttpStatusError} from '../api/http.js'
 import {LOGOUT_TIMEOUT_MS} from '../api/pipecat.js'
 import {InterruptedError, NotLoggedInError} from '../errors.js'
+import {reasonText} from '../text.js'
 
 /**
  * - `revoked`: the service confirmed (2xx);
@@ -36,10 +37,4 @@ export async function revokeSession(send: (signal: AbortSignal) => Promise<void>
     if (error instanceof NotLoggedInError) return {detail: null, revocation: 'session-ended'}
     return {detail: reasonText(error), revocation: 'not-confirmed'}
   }
-}
-
-/** An error's message as a clause: no final full stop. */
-export function reasonText(reason: unknown): string {
-  const text = reason instanceof Error ? reason.message : String(reason)
-  return text.replace(/\.$/v, '')
 }

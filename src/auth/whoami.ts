@@ -9,9 +9,8 @@ import type {AuthMethod, Credentials} from './session.js'
 
 import {settingText} from '../config/settings.js'
 import {NotLoggedInError} from '../errors.js'
-import {organizationLabel} from '../text.js'
+import {organizationLabel, reasonText} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
-import {reasonText} from './revoke.js'
 
 export type WhoamiReport = {
   authMethod: AuthMethod;

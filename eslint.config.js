@@ -22,6 +22,14 @@ const config = [
     },
   },
   {
+    files: ['test/support/suite.ts'],
+    rules: {
+      // emulatorSuite() is called inside the caller's describe, so its hooks are not top-level there.
+      'mocha/no-exports': 'off',
+      'mocha/no-top-level-hooks': 'off',
+    },
+  },
+  {
     files: ['src/**/*.ts', 'test/emulator/**/*.ts'],
     rules: {
       // Sorting puts related steps hundreds of lines apart; code here reads in the order a request flows.

@@ -26,9 +26,10 @@ import {createServer as createNetServer, type Server as NetServer} from 'node:ne
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {type Emulator, startEmulator} from '../emulator/server.js'
+import {startEmulator} from '../emulator/server.js'
 import {type CliResult, runCli} from '../support/cli.js'
 import {errorLines, expectNoLeaks} from '../support/expect.js'
+import {emulatorSuite} from '../support/suite.js'
 
 const NOBODY = 65_534
 const ENV_TOKEN = 'pcc_pat_trusttestenvtoken0000'
@@ -183,16 +184,8 @@ describe('the config path, attacked', () => {
 
   describe('not a regular file at the config path', function () {
     this.timeout(120_000)
+    const suite = emulatorSuite({config: false})
     let dir: string
-    let emulator: Emulator
-
-    before(async () => {
-      emulator = await startEmulator()
-    })
-
-    after(async () => {
-      await emulator.close()
-    })
 
     beforeEach(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'pipecat-special-'))
@@ -204,10 +197,10 @@ describe('the config path, attacked', () => {
 
     /** Every command, each given a short leash: a FIFO opened for reading blocks forever. */
     async function everyCommand(file: string): Promise<Array<{args: string[]; result: CliResult}>> {
-      const env = {PIPECAT_API_HOST: emulator.url, PIPECAT_CONFIG_PATH: file}
+      const env = {PIPECAT_API_HOST: suite.emulator.url, PIPECAT_CONFIG_PATH: file}
       const runs: Array<{args: string[]; result: CliResult}> = []
       for (const args of [CONFIG, WHOAMI, LOGOUT, LOGIN]) {
-        const result = await runCli(args, {env, input: args === LOGIN ? `${emulator.issuePat()}\n` : '', timeoutMs: 8000})
+        const result = await runCli(args, {env, input: args === LOGIN ? `${suite.emulator.issuePat()}\n` : '', timeoutMs: 8000})
         runs.push({args, result})
       }
 

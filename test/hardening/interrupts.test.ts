@@ -20,7 +20,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse} from 'smol-toml'
 
-import {type Emulator, startEmulator} from '../emulator/server.js'
+import {type Emulator} from '../emulator/server.js'
 import {
   type CliResult,
   ROOT,
@@ -32,11 +32,11 @@ import {
   expectSameFolder,
   oauthLogin,
   snapshotFolder,
-  tempConfig,
 } from '../support/config.js'
 import {errorLines, expectNoLeaks} from '../support/expect.js'
 import {waitFor} from '../support/poll.js'
 import {inPool} from '../support/pool.js'
+import {emulatorSuite} from '../support/suite.js'
 
 const AUTHORIZE_URL = /http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/v
 const WORKER = path.join(ROOT, 'test', 'hardening', 'interrupt-worker.ts')
@@ -77,27 +77,9 @@ function expectInterrupted(result: CliResult): void {
 
 describe('interrupts: Ctrl-C', function () {
   this.timeout(60_000)
-  let emulator: Emulator
-  let config: Awaited<ReturnType<typeof tempConfig>>
+  const suite = emulatorSuite()
 
-  before(async () => {
-    emulator = await startEmulator()
-  })
-
-  after(async () => {
-    await emulator.close()
-  })
-
-  beforeEach(async () => {
-    emulator.reset()
-    config = await tempConfig()
-  })
-
-  afterEach(async () => {
-    await config.cleanup()
-  })
-
-  const env = () => emulatorEnv(emulator, config)
+  const env = () => emulatorEnv(suite.emulator, suite.config)
 
   it('while login waits for the browser: exit 130, no config file, the callback port closed and free', async () => {
     const child = startCli(['cloud', 'auth', 'login', '--headless'], {env: env()})
@@ -109,18 +91,18 @@ describe('interrupts: Ctrl-C', function () {
     const result = await child.result
     expectInterrupted(result)
     expect(result.stderr).to.contain('Nothing was saved')
-    expect(existsSync(config.file), 'no config file').to.equal(false)
-    expect(existsSync(path.dirname(config.file)) ? await readdir(path.dirname(config.file)) : []).to.deep.equal([])
+    expect(existsSync(suite.config.file), 'no config file').to.equal(false)
+    expect(existsSync(path.dirname(suite.config.file)) ? await readdir(path.dirname(suite.config.file)) : []).to.deep.equal([])
     expect(await isListening(port)).to.equal(false)
     expect(await canListen(port), `port ${port} is free again`).to.equal(true)
-    expect(emulator.stats.codeExchanges).to.equal(0)
+    expect(suite.emulator.stats.codeExchanges).to.equal(0)
   })
 
   it('while login waits, with an earlier sign-in on file: that file is left byte for byte, --json reports exit 130', async () => {
-    const pat = emulator.issuePat()
-    await mkdir(path.dirname(config.file), {recursive: true})
-    await writeFile(config.file, `token = "${pat}"\norg = "acme"\nrefresh_token = ""\ntoken_expires_at = 0\n\n[acme]\ndefault_public_key = "pk_acme"\n`, {mode: 0o600})
-    const before = await snapshotFolder(path.dirname(config.file))
+    const pat = suite.emulator.issuePat()
+    await mkdir(path.dirname(suite.config.file), {recursive: true})
+    await writeFile(suite.config.file, `token = "${pat}"\norg = "acme"\nrefresh_token = ""\ntoken_expires_at = 0\n\n[acme]\ndefault_public_key = "pk_acme"\n`, {mode: 0o600})
+    const before = await snapshotFolder(path.dirname(suite.config.file))
     const child = startCli(['cloud', 'auth', 'login', '--headless', '--json'], {env: env()})
     await waitForOutput(child, AUTHORIZE_URL)
     child.kill('SIGINT')
@@ -130,19 +112,19 @@ describe('interrupts: Ctrl-C', function () {
     const {error} = JSON.parse(result.stdout) as {error: {exit: number; message: string}}
     expect(error.exit).to.equal(130)
     expect(error.message).to.match(/interrupted/iv)
-    expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
+    expectSameFolder(await snapshotFolder(path.dirname(suite.config.file)), before)
   })
 
   it('during the earlier sign-in flow\'s long poll: exit 130 at once, nothing written', async () => {
-    Object.assign(emulator.knobs, {legacyOnly: true, longPollMs: 30_000})
+    Object.assign(suite.emulator.knobs, {legacyOnly: true, longPollMs: 30_000})
     const child = startCli(['cloud', 'auth', 'login', '--headless'], {env: env()})
     await waitForOutput(child, /check that the page shows this code/v)
     // The first status poll is being held open by the service.
-    await waitForRequest(emulator, '/auth/status')
+    await waitForRequest(suite.emulator, '/auth/status')
     child.kill('SIGINT')
     const result = await child.result
     expectInterrupted(result)
-    expect(existsSync(config.file)).to.equal(false)
+    expect(existsSync(suite.config.file)).to.equal(false)
   })
 
   it('while login --with-token waits for the token on stdin: exit 130, nothing written', async () => {
@@ -152,47 +134,47 @@ describe('interrupts: Ctrl-C', function () {
     child.kill('SIGINT')
     const result = await child.result
     expectInterrupted(result)
-    expect(existsSync(config.file)).to.equal(false)
-    expect(emulator.requests).to.deep.equal([])
+    expect(existsSync(suite.config.file)).to.equal(false)
+    expect(suite.emulator.requests).to.deep.equal([])
   })
 
   it('while whoami waits for the service: exit 130 with one error line (one JSON document under --json), the file untouched', async () => {
-    const pat = emulator.issuePat()
-    await mkdir(path.dirname(config.file), {recursive: true})
-    await writeFile(config.file, `token = "${pat}"\norg = "acme"\n`, {mode: 0o600})
-    const before = await snapshotFolder(path.dirname(config.file))
-    emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
+    const pat = suite.emulator.issuePat()
+    await mkdir(path.dirname(suite.config.file), {recursive: true})
+    await writeFile(suite.config.file, `token = "${pat}"\norg = "acme"\n`, {mode: 0o600})
+    const before = await snapshotFolder(path.dirname(suite.config.file))
+    suite.emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
     const child = startCli(['cloud', 'auth', 'whoami'], {env: {...env(), PIPECAT_HTTP_TIMEOUT: '30'}})
-    await waitForRequest(emulator, '/v1/users')
+    await waitForRequest(suite.emulator, '/v1/users')
     child.kill('SIGINT')
     const result = await child.result
     expect(result.code, `${result.code} ${result.signal}`).to.equal(130)
     expect(result.stderr).to.match(/^Error: Interrupted\.$/mv)
     expectNoLeaks(result, pat)
-    expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
+    expectSameFolder(await snapshotFolder(path.dirname(suite.config.file)), before)
 
-    emulator.requests.length = 0
+    suite.emulator.requests.length = 0
     const json = startCli(['cloud', 'auth', 'whoami', '--json'], {env: {...env(), PIPECAT_HTTP_TIMEOUT: '30'}})
-    await waitForRequest(emulator, '/v1/users')
+    await waitForRequest(suite.emulator, '/v1/users')
     json.kill('SIGINT')
     const jsonResult = await json.result
     expect(jsonResult.code).to.equal(130)
     const {error} = JSON.parse(jsonResult.stdout) as {error: {exit: number; message: string}}
     expect(error).to.deep.include({message: 'Interrupted.'})
     expect(error.exit).to.equal(130)
-    expectSameFolder(await snapshotFolder(path.dirname(config.file)), before)
+    expectSameFolder(await snapshotFolder(path.dirname(suite.config.file)), before)
   })
 
   it('during whoami, after it renewed an expiring token: exit 130 with the message (JSON under --json), the renewed token kept', async () => {
     // proper-lockfile (taken for the refresh) brings signal-exit and its own SIGINT listener: Ctrl-C must still be ours.
     for (const json of [false, true]) {
-      emulator.reset()
-      const login = await oauthLogin(emulator, 10)
+      suite.emulator.reset()
+      const login = await oauthLogin(suite.emulator, 10)
       try {
-        emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
-        const child = startCli(['cloud', 'auth', 'whoami', ...(json ? ['--json'] : [])], {env: {...emulatorEnv(emulator, login.config), PIPECAT_HTTP_TIMEOUT: '30'}})
-        await waitForRequest(emulator, '/v1/users')
-        expect(emulator.stats.refreshGrants, 'the token was renewed first').to.equal(1)
+        suite.emulator.knobs.failures['/v1/users'] = {kind: 'hang'}
+        const child = startCli(['cloud', 'auth', 'whoami', ...(json ? ['--json'] : [])], {env: {...emulatorEnv(suite.emulator, login.config), PIPECAT_HTTP_TIMEOUT: '30'}})
+        await waitForRequest(suite.emulator, '/v1/users')
+        expect(suite.emulator.stats.refreshGrants, 'the token was renewed first').to.equal(1)
         child.kill('SIGINT')
         const result = await child.result
         expect(result.code, `${result.signal}\n${result.stderr}`).to.equal(130)
@@ -207,7 +189,7 @@ describe('interrupts: Ctrl-C', function () {
 
         const saved = parse(await readFile(login.config.file, 'utf8'))
         expect(saved.refresh_token, 'the rotated refresh token was saved').to.not.equal(login.refresh)
-        expect(emulator.isValid(saved.token as string)).to.equal(true)
+        expect(suite.emulator.isValid(saved.token as string)).to.equal(true)
       } finally {
         await login.config.cleanup()
       }

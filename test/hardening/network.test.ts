@@ -20,11 +20,12 @@ import path from 'node:path'
 import {createServer as createTlsServer} from 'node:tls'
 import {Server as ProxyServer} from 'proxy-chain'
 
-import {type Emulator, startEmulator} from '../emulator/server.js'
+import {type Emulator} from '../emulator/server.js'
 import {type CliResult, runCli} from '../support/cli.js'
 import {tempConfig} from '../support/config.js'
 import {errorLines, expectNoLeaks} from '../support/expect.js'
 import {closedPort} from '../support/net.js'
+import {emulatorSuite} from '../support/suite.js'
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 const PROXY_NAME = 'api.pipecat.test'
@@ -121,23 +122,20 @@ function requestPaths(emulator: Emulator): string[] {
 
 describe('network: only https, and proxies', function () {
   this.timeout(60_000)
-  let emulator: Emulator
+  const suite = emulatorSuite({config: false})
   let pat: string
   let proxy: Awaited<ReturnType<typeof startProxy>>
 
   before(async () => {
-    emulator = await startEmulator()
-    pat = emulator.issuePat()
+    pat = suite.emulator.issuePat()
     proxy = await startProxy()
   })
 
   after(async () => {
-    await emulator.close()
     await proxy.close()
   })
 
   beforeEach(() => {
-    emulator.reset()
     proxy.seen.length = 0
   })
 
@@ -152,7 +150,7 @@ describe('network: only https, and proxies', function () {
       expect(error).to.contain(origin).and.to.contain('only https is allowed')
       expect(suggestion).to.contain('https://')
       expect(proxy.seen, 'no request was sent').to.deep.equal([])
-      expect(emulator.requests).to.deep.equal([])
+      expect(suite.emulator.requests).to.deep.equal([])
     }
 
     for (const host of ['http://example.test', 'http://api.pipecat.daily.co', 'http://127.0.0.1.example.test', 'http://localhost.example.test:8080', 'http://10.0.0.1']) {
@@ -205,11 +203,11 @@ describe('network: only https, and proxies', function () {
 
     it('a discovery document with a plain-http authorization or token endpoint stops the sign-in', async () => {
       for (const key of ['authorization_endpoint', 'token_endpoint']) {
-        emulator.reset()
-        emulator.knobs.discovery = {[key]: `http://auth.example.test/${key}`}
+        suite.emulator.reset()
+        suite.emulator.knobs.discovery = {[key]: `http://auth.example.test/${key}`}
         const config = await tempConfig()
         try {
-          const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '5'], {env: {...config.env, PIPECAT_API_HOST: emulator.url}})
+          const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '5'], {env: {...config.env, PIPECAT_API_HOST: suite.emulator.url}})
           expect(result.code, result.stderr).to.equal(1)
           expect(errorLines(result).error).to.contain(`${key} http://auth.example.test/${key} is not https`)
           expect(result.stderr, 'no sign-in address was offered').not.to.contain('auth.example.test/authorization_endpoint?')
@@ -221,7 +219,7 @@ describe('network: only https, and proxies', function () {
     })
 
     it('loopback in any spelling is allowed (127.0.0.1, localhost, LOCALHOST, [::1])', async () => {
-      const {port} = new URL(emulator.url)
+      const {port} = new URL(suite.emulator.url)
       for (const host of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://LOCALHOST:${port}`]) {
         const result = await runCli(WHOAMI, {env: {PIPECAT_API_HOST: host, PIPECAT_TOKEN: pat}})
         expect(result.code, `${host}: ${result.stderr}`).to.equal(0)
@@ -242,20 +240,20 @@ describe('network: only https, and proxies', function () {
     it('this machine is never reached through a proxy (HTTP_PROXY set, NO_PROXY empty): a plaintext one would see the token', async () => {
       const result = await runCli(WHOAMI, {
         env: {
-          HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '', PIPECAT_API_HOST: emulator.url, PIPECAT_ORG: 'user-namespace', PIPECAT_TOKEN: pat,
+          HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '', PIPECAT_API_HOST: suite.emulator.url, PIPECAT_ORG: 'user-namespace', PIPECAT_TOKEN: pat,
         },
       })
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout).to.contain('dev@example.com')
       expect(proxy.seen).to.deep.equal([])
-      expect(requestPaths(emulator)).to.have.members(LOOKUPS)
+      expect(requestPaths(suite.emulator)).to.have.members(LOOKUPS)
     })
 
     describe('HTTPS_PROXY, to a host only the proxy can resolve', () => {
       let front: Awaited<ReturnType<typeof startTlsFront>>
 
       before(async function () {
-        front = await startTlsFront(emulator)
+        front = await startTlsFront(suite.emulator)
         if (!front) this.skip()
       })
 
@@ -275,7 +273,7 @@ describe('network: only https, and proxies', function () {
         expect(result.code, result.stderr).to.equal(0)
         expect(result.stdout).to.contain('dev@example.com')
         expect(proxy.seen).to.include(`CONNECT ${PROXY_NAME}:${front!.port}`)
-        expect(requestPaths(emulator)).to.include('/v1/users')
+        expect(requestPaths(suite.emulator)).to.include('/v1/users')
       })
 
       it('https_proxy in lower case is honoured too', async () => {
@@ -300,7 +298,7 @@ describe('network: only https, and proxies', function () {
         const result = await runCli(WHOAMI, {env: httpsEnv({})})
         expect(result.code).to.equal(1)
         expect(errorLines(result).error).to.contain(`${PROXY_NAME}:${front!.port}`)
-        expect(emulator.requests).to.deep.equal([])
+        expect(suite.emulator.requests).to.deep.equal([])
       })
 
       it('NO_PROXY with the host, or its domain, bypasses the proxy', async () => {
@@ -317,7 +315,7 @@ describe('network: only https, and proxies', function () {
         expect(result.code).to.equal(1)
         expectNoLeaks(result, pat)
         expect(errorLines(result).error).to.contain(`${PROXY_NAME}:${front!.port}`)
-        expect(emulator.requests).to.deep.equal([])
+        expect(suite.emulator.requests).to.deep.equal([])
       })
 
       it('a proxy that is down, or refuses our credentials: exit 1 naming the host and the proxy settings, never the proxy password', async () => {

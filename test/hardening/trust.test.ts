@@ -15,28 +15,18 @@ import {connect, type Socket} from 'node:net'
 import {createGzip} from 'node:zlib'
 
 import {authorizeRedirect, playBrowser} from '../emulator/browser.js'
-import {type Emulator, startEmulator} from '../emulator/server.js'
 import {
   BIN,
   cleanEnv,
   type CliResult,
   runCli,
 } from '../support/cli.js'
-import {
-  emulatorEnv,
-  exists,
-  tempConfig,
-  type TempConfig,
-} from '../support/config.js'
+import {emulatorEnv, exists} from '../support/config.js'
 import {requested} from '../support/emulator.js'
 import {errorLines, expectNoLeaks} from '../support/expect.js'
-import {
-  finished,
-  printedUrl,
-  startLogin,
-  stopLeftovers,
-} from '../support/login.js'
+import {finished, printedUrl, startLogin} from '../support/login.js'
 import {portsAreFree} from '../support/net.js'
+import {emulatorSuite} from '../support/suite.js'
 
 const WHOAMI = ['cloud', 'auth', 'whoami']
 const MIB = 1024 * 1024
@@ -183,29 +173,10 @@ describe('trust: nothing from outside is taken blindly', function () {
   })
 
   describe('the loopback callback: only the answer for this sign-in ends it', () => {
-    let emu: Emulator
-    let config: TempConfig
-
-    before(async () => {
-      emu = await startEmulator()
-    })
-
-    after(async () => {
-      await emu.close()
-    })
-
-    beforeEach(async () => {
-      emu.reset()
-      config = await tempConfig()
-    })
-
-    afterEach(async () => {
-      await stopLeftovers()
-      await config.cleanup()
-    })
+    const suite = emulatorSuite()
 
     it('forged callbacks (wrong state, no state, a forged denial) get an error page; the real one still signs in', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       const address = await printedUrl(run)
       const callback = new URL(address).searchParams.get('redirect_uri')!
       for (const query of ['code=x&state=wrong', 'code=x', 'error=access_denied&state=wrong', 'error=access_denied']) {
@@ -220,23 +191,23 @@ describe('trust: nothing from outside is taken blindly', function () {
       expect(page.body).to.contain('Signed in to Pipecat Cloud')
       const result = await finished(run)
       expect(result.code, result.stderr).to.equal(0)
-      expect(emu.stats.codeExchanges).to.equal(1)
+      expect(suite.emulator.stats.codeExchanges).to.equal(1)
       expect(await portsAreFree()).to.equal(true)
     })
 
     it('after a forged callback, the login waits for the real one until its timeout', async () => {
-      const run = startLogin(emu, config, ['--headless', '--timeout', '3'])
+      const run = startLogin(suite.emulator, suite.config, ['--headless', '--timeout', '3'])
       const callback = new URL(await printedUrl(run)).searchParams.get('redirect_uri')!
       expect((await fetch(`${callback}?code=x&state=wrong`)).status).to.equal(400)
       const result = await run.result
       expect(result.code).to.equal(1)
       expect(errorLines(result).error).to.equal('Error: Timed out after 3 s waiting for the sign-in to complete.')
-      expect(emu.stats.codeExchanges).to.equal(0)
-      expect(await exists(config.file)).to.equal(false)
+      expect(suite.emulator.stats.codeExchanges).to.equal(0)
+      expect(await exists(suite.config.file)).to.equal(false)
     })
 
     it('1,100 idle sockets held open on the callback port do not keep the real callback out (the CLI limited to 1,024 files, a common default)', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       execFileSync('/usr/bin/prlimit', ['--pid', String(run.pid), '--nofile=1024:1024'])
       const address = await printedUrl(run)
       const {port} = new URL(new URL(address).searchParams.get('redirect_uri')!)
@@ -254,67 +225,48 @@ describe('trust: nothing from outside is taken blindly', function () {
   })
 
   describe('discovery: what makes the sign-in safe must be stated, not assumed', () => {
-    let emu: Emulator
-    let config: TempConfig
-
-    before(async () => {
-      emu = await startEmulator()
-    })
-
-    after(async () => {
-      await emu.close()
-    })
-
-    beforeEach(async () => {
-      emu.reset()
-      config = await tempConfig()
-    })
-
-    afterEach(async () => {
-      await stopLeftovers()
-      await config.cleanup()
-    })
+    const suite = emulatorSuite()
 
     it('without code_challenge_methods_supported (RFC 8414: no PKCE), the sign-in stops before any address is shown', async () => {
-      emu.knobs.discovery = {code_challenge_methods_supported: undefined}
-      const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: emulatorEnv(emu, config)})
+      suite.emulator.knobs.discovery = {code_challenge_methods_supported: undefined}
+      const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: emulatorEnv(suite.emulator, suite.config)})
       expect(result.code, result.stderr).to.equal(1)
       expect(errorLines(result).error).to.contain('The sign-in provider\'s configuration is unsafe or incomplete: it does not say it supports PKCE with S256')
       expect(result.stderr).not.to.contain('authorize?')
-      expect(requested(emu)).not.to.include('GET /oauth/authorize')
-      expect(await exists(config.file)).to.equal(false)
+      expect(requested(suite.emulator)).not.to.include('GET /oauth/authorize')
+      expect(await exists(suite.config.file)).to.equal(false)
     })
 
     describe('a provider that says it sends iss (RFC 9207)', () => {
       beforeEach(() => {
-        emu.knobs.discovery = {authorization_response_iss_parameter_supported: true}
+        suite.emulator.knobs.discovery = {authorization_response_iss_parameter_supported: true}
       })
 
       it('a callback without iss is refused, and the code never exchanged', async () => {
-        emu.knobs.callbackIss = null
-        const run = startLogin(emu, config)
+        suite.emulator.knobs.callbackIss = null
+        const run = startLogin(suite.emulator, suite.config)
         const page = await playBrowser(await printedUrl(run))
         expect(page.status).to.equal(400)
         expect(page.body).to.contain('carries no issuer')
         const result = await finished(run)
         expect(result.code).to.equal(1)
         expect(errorLines(result).error).to.contain('The sign-in answer carries no issuer (iss), though the provider always sends one.')
-        expect(emu.stats.codeExchanges).to.equal(0)
-        expect(await exists(config.file)).to.equal(false)
+        expect(suite.emulator.stats.codeExchanges).to.equal(0)
+        expect(await exists(suite.config.file)).to.equal(false)
       })
 
       it('a pasted answer without iss is refused too', async () => {
-        emu.knobs.callbackIss = null
-        const run = startLogin(emu, config)
+        suite.emulator.knobs.callbackIss = null
+        const run = startLogin(suite.emulator, suite.config)
         run.stdin!.write(`${await authorizeRedirect(await printedUrl(run))}\n`)
         const result = await run.result
         expect(result.code).to.equal(1)
         expect(errorLines(result).error).to.contain('carries no issuer (iss)')
-        expect(emu.stats.codeExchanges).to.equal(0)
+        expect(suite.emulator.stats.codeExchanges).to.equal(0)
       })
 
       it('with iss, it signs in', async () => {
-        const run = startLogin(emu, config)
+        const run = startLogin(suite.emulator, suite.config)
         await playBrowser(await printedUrl(run))
         const result = await finished(run)
         expect(result.code, result.stderr).to.equal(0)
@@ -324,14 +276,13 @@ describe('trust: nothing from outside is taken blindly', function () {
   })
 
   describe('proxies: a loopback API host is never reached through one', () => {
-    let emu: Emulator
+    const suite = emulatorSuite({config: false})
     let proxy: Server
     let proxyUrl: string
     /** What reached the proxy: the request line and its Authorization header. */
     const proxied: string[] = []
 
     before(async () => {
-      emu = await startEmulator()
       // A plaintext forward proxy that keeps whatever it is sent, and answers nothing useful.
       proxy = createServer((req, res) => {
         proxied.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`)
@@ -341,19 +292,17 @@ describe('trust: nothing from outside is taken blindly', function () {
     })
 
     after(async () => {
-      await emu.close()
       await close(proxy)
     })
 
     beforeEach(() => {
-      emu.reset()
       proxied.length = 0
     })
 
     for (const spelling of ['127.0.0.1', 'localhost']) {
       it(`HTTP_PROXY and HTTPS_PROXY set, PIPECAT_API_HOST=http://${spelling}:PORT: the token goes straight to the service`, async () => {
-        const pat = emu.issuePat()
-        const host = `http://${spelling}:${new URL(emu.url).port}`
+        const pat = suite.emulator.issuePat()
+        const host = `http://${spelling}:${new URL(suite.emulator.url).port}`
         for (const variables of [{HTTP_PROXY: proxyUrl}, {http_proxy: proxyUrl}, {ALL_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl}]) {
           proxied.length = 0
           const result = await runCli(WHOAMI, {
@@ -366,7 +315,7 @@ describe('trust: nothing from outside is taken blindly', function () {
           expect(result.stdout).to.contain('dev@example.com')
         }
 
-        expect(emu.requests.map(request => request.headers.authorization)).to.include(`Bearer ${pat}`)
+        expect(suite.emulator.requests.map(request => request.headers.authorization)).to.include(`Bearer ${pat}`)
       })
     }
   })

@@ -10,14 +10,12 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {authorizeRedirect, playBrowser} from '../emulator/browser.js'
-import {type Emulator, startEmulator} from '../emulator/server.js'
 import {runCli} from '../support/cli.js'
 import {
   emulatorEnv,
   exists,
   storedConfig,
   tempConfig,
-  type TempConfig,
 } from '../support/config.js'
 import {requested} from '../support/emulator.js'
 import {expectNoSecrets} from '../support/expect.js'
@@ -26,36 +24,17 @@ import {
   printed,
   printedUrl,
   startLogin,
-  stopLeftovers,
 } from '../support/login.js'
 import {occupyPorts, portsAreFree} from '../support/net.js'
 import {waitFor} from '../support/poll.js'
 import {pythonLoad} from '../support/python.js'
+import {emulatorSuite} from '../support/suite.js'
 
 describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
-  let emu: Emulator
-  let config: TempConfig
-
-  before(async () => {
-    emu = await startEmulator()
-  })
-
-  after(async () => {
-    await emu.close()
-  })
-
-  beforeEach(async () => {
-    emu.reset()
-    config = await tempConfig()
-  })
-
-  afterEach(async () => {
-    await stopLeftovers()
-    await config.cleanup()
-  })
+  const suite = emulatorSuite()
 
   it('signs in through the browser and stores token, refresh token, expiry and organization (0600, loads in tomllib)', async () => {
-    const run = startLogin(emu, config)
+    const run = startLogin(suite.emulator, suite.config)
     const url = new URL(await printedUrl(run))
     // The authorization request carries exactly the protocol's parameters, no prompt.
     expect(names(url.searchParams)).to.deep.equal([
@@ -71,35 +50,35 @@ describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
     const result = await finished(run)
 
     expect(result.code).to.equal(0)
-    expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${config.file}\n`)
+    expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${suite.config.file}\n`)
     // The address is on its own line, before anything else happens.
     expect(result.stderr.split('\n', 2)[1]).to.equal(url.href)
     expectNoSecrets(result)
 
-    const stored = await storedConfig(config.file)
+    const stored = await storedConfig(suite.config.file)
     expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'token_issuer', 'user-namespace'])
-    expect(stored.token_issuer, 'the service that issued them').to.equal(emu.url)
+    expect(stored.token_issuer, 'the service that issued them').to.equal(suite.emulator.url)
     expect(stored.org).to.equal('user-namespace')
     expect(stored['user-namespace']).to.deep.equal({})
-    expect(emu.isValid(stored.token as string)).to.equal(true)
+    expect(suite.emulator.isValid(stored.token as string)).to.equal(true)
     expect(stored.refresh_token).to.match(/^emu_rt_/v)
     expect(stored.token_expires_at).to.be.closeTo((Date.now() / 1000) + 3600, 30)
     // The official CLI's own TOML library reads the same data.
-    expect(await pythonLoad(config.file, 'toml')).to.deep.equal(stored)
+    expect(await pythonLoad(suite.config.file, 'toml')).to.deep.equal(stored)
 
     // The code exchange (PKCE checked by the emulator), then both account lookups with the new token.
-    expect(emu.stats.codeExchanges).to.equal(1)
-    expect(requested(emu)).to.include.members(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token', 'GET /v1/organizations', 'GET /v1/users'])
-    const exchange = new URLSearchParams(emu.requests.find(request => request.path === '/oauth/token')!.body)
+    expect(suite.emulator.stats.codeExchanges).to.equal(1)
+    expect(requested(suite.emulator)).to.include.members(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token', 'GET /v1/organizations', 'GET /v1/users'])
+    const exchange = new URLSearchParams(suite.emulator.requests.find(request => request.path === '/oauth/token')!.body)
     expect(names(exchange)).to.deep.equal(['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri'])
-    const lookups = emu.requests.filter(request => request.path.startsWith('/v1/'))
+    const lookups = suite.emulator.requests.filter(request => request.path.startsWith('/v1/'))
     const bearer = `Bearer ${String(stored.token)}`
     expect(lookups.map(request => request.headers.authorization)).to.deep.equal([bearer, bearer])
     expect(await portsAreFree()).to.equal(true)
   })
 
   it('keeps the stored organization when the account still belongs to it, and every other table and key', async () => {
-    config = await tempConfig(`org = "acme"
+    suite.config = await tempConfig(`org = "acme"
 
 [acme]
 default_public_key = "pk_acme"
@@ -110,13 +89,13 @@ default_public_key = "pk_other"
 default_public_key_name = "Test Key"
 custom_setting = "kept"
 `)
-    const run = startLogin(emu, config)
+    const run = startLogin(suite.emulator, suite.config)
     await playBrowser(await printedUrl(run))
     const result = await finished(run)
 
     expect(result.code).to.equal(0)
     expect(result.stdout).to.contain('Organization: Acme Inc (acme)')
-    const stored = await storedConfig(config.file)
+    const stored = await storedConfig(suite.config.file)
     expect(stored.org).to.equal('acme')
     expect(stored.acme).to.deep.equal({default_public_key: 'pk_acme', default_public_key_name: 'Acme Key'})
     expect(stored['another-user-org']).to.deep.equal({custom_setting: 'kept', default_public_key: 'pk_other', default_public_key_name: 'Test Key'})
@@ -124,69 +103,69 @@ custom_setting = "kept"
   })
 
   it('takes the first organization when the stored one is no longer the account\'s, and makes a table for it', async () => {
-    config = await tempConfig('org = "left-company"\n\n[left-company]\ndefault_public_key = "pk_old"\n')
-    const run = startLogin(emu, config)
+    suite.config = await tempConfig('org = "left-company"\n\n[left-company]\ndefault_public_key = "pk_old"\n')
+    const run = startLogin(suite.emulator, suite.config)
     await playBrowser(await printedUrl(run))
     const result = await finished(run)
 
     expect(result.code).to.equal(0)
-    const stored = await storedConfig(config.file)
+    const stored = await storedConfig(suite.config.file)
     expect(stored.org).to.equal('user-namespace')
     expect(stored['user-namespace']).to.deep.equal({})
     expect(stored['left-company']).to.deep.equal({default_public_key: 'pk_old'})
   })
 
   it('signing in again replaces the credentials and revokes the previous refresh token', async () => {
-    const old = emu.issueTokens()
-    config = await tempConfig(`token = "${old.access_token}"
+    const old = suite.emulator.issueTokens()
+    suite.config = await tempConfig(`token = "${old.access_token}"
 org = "user-namespace"
 refresh_token = "${old.refresh_token}"
 token_expires_at = ${(Date.now() / 1000) + 3600}
 
 [user-namespace]
 `)
-    const run = startLogin(emu, config)
+    const run = startLogin(suite.emulator, suite.config)
     await playBrowser(await printedUrl(run))
     const result = await finished(run)
 
     expect(result.code).to.equal(0)
     expectNoSecrets(result, old.access_token, old.refresh_token)
-    const stored = await storedConfig(config.file)
+    const stored = await storedConfig(suite.config.file)
     expect(stored.token).not.to.equal(old.access_token)
     expect(stored.refresh_token).not.to.equal(old.refresh_token)
-    expect(emu.stats.revocations).to.equal(1)
-    const logout = emu.requests.find(request => request.path === '/auth/logout')!
+    expect(suite.emulator.stats.revocations).to.equal(1)
+    const logout = suite.emulator.requests.find(request => request.path === '/auth/logout')!
     expect(JSON.parse(logout.body)).to.deep.equal({refresh_token: old.refresh_token})
     // The old session is over; the new one works. The revocation came after the new credentials were saved.
-    expect(emu.isValid(old.access_token)).to.equal(false)
-    expect(emu.isValid(stored.token as string)).to.equal(true)
-    expect(requested(emu).indexOf('POST /auth/logout')).to.equal(requested(emu).length - 1)
+    expect(suite.emulator.isValid(old.access_token)).to.equal(false)
+    expect(suite.emulator.isValid(stored.token as string)).to.equal(true)
+    expect(requested(suite.emulator).indexOf('POST /auth/logout')).to.equal(requested(suite.emulator).length - 1)
   })
 
   it('a failed email lookup does not undo a good sign-in', async () => {
-    emu.knobs.failures['/v1/users'] = {status: 404}
-    const run = startLogin(emu, config)
+    suite.emulator.knobs.failures['/v1/users'] = {status: 404}
+    const run = startLogin(suite.emulator, suite.config)
     await playBrowser(await printedUrl(run))
     const result = await finished(run)
     expect(result.code).to.equal(0)
     expect(result.stdout).to.contain('Logged in as an account whose email could not be looked up\nOrganization: Demo User (user-namespace)')
-    expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
+    expect((await storedConfig(suite.config.file)).token).to.match(/^emu_at_/v)
   })
 
   it('with PIPECAT_TOKEN set, still stores the new credentials and warns that the variable overrides them', async () => {
-    const run = startLogin(emu, config, ['--headless'], {PIPECAT_TOKEN: 'pcc_pat_from_the_environment'})
+    const run = startLogin(suite.emulator, suite.config, ['--headless'], {PIPECAT_TOKEN: 'pcc_pat_from_the_environment'})
     await playBrowser(await printedUrl(run))
     const result = await finished(run)
 
     expect(result.code).to.equal(0)
     expect(result.stderr).to.match(/Warning: PIPECAT_TOKEN is set/v)
-    expect((await storedConfig(config.file)).token).to.match(/^emu_at_/v)
+    expect((await storedConfig(suite.config.file)).token).to.match(/^emu_at_/v)
   })
 
   it('-h and --no-browser mean headless: no browser is tried', async () => {
     for (const flag of ['-h', '--no-browser']) {
-      emu.reset()
-      const run = startLogin(emu, config, [flag])
+      suite.emulator.reset()
+      const run = startLogin(suite.emulator, suite.config, [flag])
       await playBrowser(await printedUrl(run))
       const result = await finished(run)
       expect(result.code, flag).to.equal(0)
@@ -196,7 +175,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
   })
 
   it('without --headless, says why no browser can be opened and carries on', async () => {
-    const run = startLogin(emu, config, [], {
+    const run = startLogin(suite.emulator, suite.config, [], {
       BROWSER: undefined, DISPLAY: undefined, SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22', WAYLAND_DISPLAY: undefined,
     })
     const url = await printedUrl(run)
@@ -212,7 +191,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     let xdg: string
 
     beforeEach(async () => {
-      xdg = path.join(config.dir, 'xdg')
+      xdg = path.join(suite.config.dir, 'xdg')
       await mkdir(xdg)
     })
 
@@ -223,11 +202,11 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     })
 
     it('opens the printed address in the browser', async () => {
-      const opened = path.join(config.dir, 'opened.txt')
-      const browser = path.join(config.dir, 'browser.sh')
+      const opened = path.join(suite.config.dir, 'opened.txt')
+      const browser = path.join(suite.config.dir, 'browser.sh')
       await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
       await chmod(browser, 0o755)
-      const run = startLogin(emu, config, [], desktop(browser))
+      const run = startLogin(suite.emulator, suite.config, [], desktop(browser))
       const url = await printedUrl(run)
       const target = await waitFor(async () => (existsSync(opened) ? readFile(opened, 'utf8') : ''), {intervalMs: 50, what: 'the browser to be opened'})
 
@@ -241,7 +220,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
 
     it('says so when the opener fails, and carries on as headless', async () => {
       const missing = path.join(tmpdir(), 'no-such-browser-here')
-      const run = startLogin(emu, config, [], desktop(missing))
+      const run = startLogin(suite.emulator, suite.config, [], desktop(missing))
       const url = await printedUrl(run)
       const failure = /Could not open a browser: the browser opener exited with status \d+\. Open the address above yourself\./v
       await printed(run, failure)
@@ -257,45 +236,45 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       expect(result.stderr).to.match(message)
       expect(result.stderr).to.match(/^Try this: /mv)
       expect(result.stderr).not.to.match(/^\s+at /mv)
-      expect(await exists(config.file)).to.equal(false)
+      expect(await exists(suite.config.file)).to.equal(false)
       expect(await portsAreFree()).to.equal(true)
     }
 
     it('a redirect whose state does not match gets an error page and is ignored: its code is never exchanged, the sign-in goes on', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       const genuine = await authorizeRedirect(await printedUrl(run))
       const redirect = new URL(genuine)
       redirect.searchParams.set('state', 'forged-state')
       const page = await fetch(redirect)
       expect(page.status).to.equal(400)
       expect(await page.text()).to.contain('Not this sign-in').and.contain('state does not match')
-      expect(emu.stats.codeExchanges).to.equal(0)
+      expect(suite.emulator.stats.codeExchanges).to.equal(0)
 
       expect((await fetch(genuine)).status).to.equal(200)
       const result = await finished(run)
       expect(result.code, result.stderr).to.equal(0)
-      expect(emu.stats.codeExchanges).to.equal(1)
+      expect(suite.emulator.stats.codeExchanges).to.equal(1)
       expectNoSecrets(result)
     })
 
     it('a denial in the browser', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       const page = await playBrowser(await printedUrl(run), {decision: 'deny'})
       expect(page.body).to.contain('Sign-in failed').and.contain('denied')
       await expectNothingSaved(await finished(run), /Error: The sign-in was denied in the browser\./v)
     })
 
     it('an answer carrying another issuer (RFC 9207 mix-up defence)', async () => {
-      emu.knobs.callbackIss = 'https://evil.example'
-      const run = startLogin(emu, config)
+      suite.emulator.knobs.callbackIss = 'https://evil.example'
+      const run = startLogin(suite.emulator, suite.config)
       await playBrowser(await printedUrl(run))
       await expectNothingSaved(await finished(run), /Error: The sign-in answer came from another issuer \(https:\/\/evil\.example, expected http:\/\/127/v)
-      expect(emu.stats.codeExchanges).to.equal(0)
+      expect(suite.emulator.stats.codeExchanges).to.equal(0)
     })
 
     it('a code exchange the provider refuses; the browser page says so too', async () => {
-      emu.knobs.failures['POST /oauth/token'] = {status: 400}
-      const run = startLogin(emu, config)
+      suite.emulator.knobs.failures['POST /oauth/token'] = {status: 400}
+      const run = startLogin(suite.emulator, suite.config)
       const page = await playBrowser(await printedUrl(run))
       expect(page.status).to.equal(400)
       expect(page.body).to.contain('did not accept the authorization code')
@@ -303,7 +282,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     })
 
     it('an error answer is shown escaped on the page and without control characters in the terminal', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       const url = new URL(await printedUrl(run))
       const callback = new URL(url.searchParams.get('redirect_uri')!)
       callback.searchParams.set('state', url.searchParams.get('state')!)
@@ -320,7 +299,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     })
 
     it('the callback server answers only GET /oauth_callback; other paths are 404 and do not end the sign-in', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       const url = await printedUrl(run)
       const {origin} = new URL(new URL(url).searchParams.get('redirect_uri')!)
       expect((await fetch(`${origin}/`)).status).to.equal(404)
@@ -333,12 +312,12 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     })
 
     it('an account without an organization: the onboarding message, nothing stored', async () => {
-      emu.knobs.organizations = []
-      const run = startLogin(emu, config)
+      suite.emulator.knobs.organizations = []
+      const run = startLogin(suite.emulator, suite.config)
       await playBrowser(await printedUrl(run))
       const result = await finished(run)
       await expectNothingSaved(result, /Error: This Pipecat Cloud account has no organization yet: its onboarding is not finished\./v)
-      expect(result.stderr).to.contain(`Finish setting up your account at ${emu.url}`)
+      expect(result.stderr).to.contain(`Finish setting up your account at ${suite.emulator.url}`)
     })
 
     for (const [name, discovery, message] of [
@@ -348,22 +327,22 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       ['no PKCE with S256', {code_challenge_methods_supported: ['plain']}, /it does not support PKCE with S256/v],
     ] as const) {
       it(`discovery: ${name} stops the sign-in before any address is shown`, async () => {
-        emu.knobs.discovery = {...discovery}
-        const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: emulatorEnv(emu, config)})
+        suite.emulator.knobs.discovery = {...discovery}
+        const result = await runCli(['cloud', 'auth', 'login', '--headless', '--timeout', '20'], {env: emulatorEnv(suite.emulator, suite.config)})
         await expectNothingSaved(result, message)
         expect(result.stderr).to.match(/The sign-in provider's configuration is unsafe or incomplete/v)
         expect(result.stderr).not.to.contain('authorize?')
-        expect(requested(emu)).not.to.include('GET /oauth/authorize')
+        expect(requested(suite.emulator)).not.to.include('GET /oauth/authorize')
       })
     }
 
     it('all five loopback ports busy: names them', async () => {
       const release = await occupyPorts([8400, 8401, 8402, 8403, 8404])
       try {
-        const result = await runCli(['cloud', 'auth', 'login', '--headless'], {env: emulatorEnv(emu, config)})
+        const result = await runCli(['cloud', 'auth', 'login', '--headless'], {env: emulatorEnv(suite.emulator, suite.config)})
         expect(result.code).to.equal(1)
         expect(result.stderr).to.contain('Error: Could not listen for the sign-in answer: ports 8400, 8401, 8402, 8403 and 8404 on 127.0.0.1 are all in use.')
-        expect(await exists(config.file)).to.equal(false)
+        expect(await exists(suite.config.file)).to.equal(false)
       } finally {
         await release()
       }
@@ -372,7 +351,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     it('a busy port is skipped: the redirect goes to the first free one', async () => {
       const release = await occupyPorts([8400, 8401])
       try {
-        const run = startLogin(emu, config)
+        const run = startLogin(suite.emulator, suite.config)
         const url = new URL(await printedUrl(run))
         expect(url.searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:8402/oauth_callback')
         await playBrowser(url.href)
@@ -384,7 +363,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
 
     it('--timeout: gives up after that many seconds', async () => {
       const started = Date.now()
-      const run = startLogin(emu, config, ['--headless', '--timeout', '2'])
+      const run = startLogin(suite.emulator, suite.config, ['--headless', '--timeout', '2'])
       await printedUrl(run)
       const result = await run.result
       expect(Date.now() - started).to.be.within(1900, 6000)
@@ -393,26 +372,26 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     })
 
     it('Ctrl-C: closes the callback server, writes nothing, exits 130', async () => {
-      const run = startLogin(emu, config)
+      const run = startLogin(suite.emulator, suite.config)
       await printedUrl(run)
       expect(await portsAreFree()).to.equal(false)
       run.kill('SIGINT')
       const result = await run.result
       expect(result.code).to.equal(130)
       expect(result.stderr).to.contain('Error: Sign-in interrupted. Nothing was saved.')
-      expect(await exists(config.file)).to.equal(false)
+      expect(await exists(suite.config.file)).to.equal(false)
       expect(await portsAreFree()).to.equal(true)
     })
   })
 
   it('a config file left by an earlier failure is untouched by a failed sign-in', async () => {
     const original = 'org = "acme"\n\n[acme]\ndefault_public_key = "pk_acme"\n'
-    config = await tempConfig(original)
-    const run = startLogin(emu, config)
+    suite.config = await tempConfig(original)
+    const run = startLogin(suite.emulator, suite.config)
     await playBrowser(await printedUrl(run), {decision: 'deny'})
     const result = await finished(run)
     expect(result.code).to.equal(1)
-    expect(await readFile(config.file, 'utf8')).to.equal(original)
+    expect(await readFile(suite.config.file, 'utf8')).to.equal(original)
   })
 })
 

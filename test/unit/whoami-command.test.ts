@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import path from 'node:path'
 
-import {dailyApiKey, type Emulator, startEmulator} from '../emulator/server.js'
+import {dailyApiKey} from '../emulator/server.js'
 import {
   emulatorEnv,
   exists,
@@ -9,12 +9,12 @@ import {
   readConfig,
   readText,
   tempConfig,
-  type TempConfig,
 } from '../support/config.js'
 import {bearer, requested} from '../support/emulator.js'
 import {expectNoSecrets} from '../support/expect.js'
 import {runCommand} from '../support/in-process.js'
 import {closedPort} from '../support/net.js'
+import {emulatorSuite} from '../support/suite.js'
 
 type WhoamiJson = {
   authMethod: string;
@@ -33,32 +33,14 @@ const WHOAMI = ['cloud', 'auth', 'whoami']
 const LOOKUPS = ['GET /v1/users', 'GET /v1/organizations', 'GET /v1/organizations/user-namespace/daily']
 
 describe('cloud auth whoami (in-process)', () => {
-  let emulator: Emulator
-  let config: TempConfig | undefined
+  const suite = emulatorSuite({config: false})
 
-  before(async () => {
-    emulator = await startEmulator()
-  })
-
-  after(async () => {
-    await emulator.close()
-  })
-
-  beforeEach(() => {
-    emulator.reset()
-  })
-
-  afterEach(async () => {
-    await config?.cleanup()
-    config = undefined
-  })
-
-  const whoami = async (args: string[] = [], env: Record<string, string> = {}) => runCommand([...WHOAMI, ...args], {env: emulatorEnv(emulator, config!, env)})
+  const whoami = async (args: string[] = [], env: Record<string, string> = {}) => runCommand([...WHOAMI, ...args], {env: emulatorEnv(suite.emulator, suite.config, env)})
 
   it('logged in: email, user ID, organization, auth method, token source, expiry and the Daily API key', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
-    const before = await readText(config.file)
+    const login = await oauthLogin(suite.emulator)
+    suite.config = login.config
+    const before = await readText(suite.config.file)
     const result = await whoami()
 
     expect(result.code).to.equal(0)
@@ -70,25 +52,25 @@ describe('cloud auth whoami (in-process)', () => {
       'User ID:        user_emulator_01',
       'Organization:   Demo User (user-namespace)',
       'Auth method:    OAuth',
-      `Token source:   ${config.file}`,
+      `Token source:   ${suite.config.file}`,
       result.stdout.split('\n', 8)[7],
       'Issued by:      (not recorded)',
       `Daily API key:  ${dailyApiKey('user-namespace')}`,
     ])
     expect(result.stdout).to.match(/^Token expires:\s+\d{4}-\d\d-\d\dT[\d:.]+Z \(in 59 min\)$/mv)
-    expect(requested(emulator)).to.have.members(LOOKUPS)
-    for (const request of emulator.requests) {
+    expect(requested(suite.emulator)).to.have.members(LOOKUPS)
+    for (const request of suite.emulator.requests) {
       expect(bearer(request)).to.equal(login.access)
       expect(request.headers['user-agent']).to.match(/^@pipecat-ai\/plugin-cloud\/\S+ /v)
     }
 
-    expect(await readText(config.file)).to.equal(before)
+    expect(await readText(suite.config.file)).to.equal(before)
     expectNoSecrets(result, login.access, login.refresh)
   })
 
   it('--json: the whole report as one JSON document', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
+    const login = await oauthLogin(suite.emulator)
+    suite.config = login.config
     const result = await whoami(['--json'])
 
     expect(result.code).to.equal(0)
@@ -100,7 +82,7 @@ describe('cloud auth whoami (in-process)', () => {
       dailyApiKeyError: null,
       email: 'dev@example.com',
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
-      tokenSource: {path: config.file, type: 'file'},
+      tokenSource: {path: suite.config.file, type: 'file'},
       userId: 'user_emulator_01',
     })
     expect(report.tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})
@@ -108,17 +90,17 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('not logged in: exit 4 with the login advice, no request, no file', async () => {
-    config = await tempConfig()
+    suite.config = await tempConfig()
     const result = await whoami()
     expect(result.code).to.equal(4)
     expect(result.stdout).to.equal('')
     expect(result.stderr).to.equal('Error: You are not logged in.\nTry this: Run `pipecat cloud auth login` to sign in.\n')
-    expect(emulator.requests).to.deep.equal([])
-    expect(await exists(path.dirname(config.file))).to.equal(false)
+    expect(suite.emulator.requests).to.deep.equal([])
+    expect(await exists(path.dirname(suite.config.file))).to.equal(false)
   })
 
   it('not logged in, --json: the error as JSON, exit 4', async () => {
-    config = await tempConfig()
+    suite.config = await tempConfig()
     const result = await whoami(['--json'])
     expect(result.code).to.equal(4)
     const {error} = JSON.parse(result.stdout) as ErrorJson
@@ -127,8 +109,8 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('PIPECAT_TOKEN with a personal access token: no file needed, first organization, Daily key after the organizations', async () => {
-    config = await tempConfig()
-    const pat = emulator.issuePat()
+    suite.config = await tempConfig()
+    const pat = suite.emulator.issuePat()
     const result = await whoami(['--json'], {PIPECAT_TOKEN: pat})
 
     expect(result.code).to.equal(0)
@@ -139,17 +121,17 @@ describe('cloud auth whoami (in-process)', () => {
       tokenExpiry: null,
       tokenSource: {type: 'environment', variable: 'PIPECAT_TOKEN'},
     })
-    const order = requested(emulator)
+    const order = requested(suite.emulator)
     expect(order).to.have.members(LOOKUPS)
     expect(order.indexOf('GET /v1/organizations/user-namespace/daily')).to.be.greaterThan(order.indexOf('GET /v1/organizations'))
-    expect(emulator.requests.every(request => bearer(request) === pat)).to.equal(true)
-    expect(await exists(path.dirname(config.file))).to.equal(false)
+    expect(suite.emulator.requests.every(request => bearer(request) === pat)).to.equal(true)
+    expect(await exists(path.dirname(suite.config.file))).to.equal(false)
     expectNoSecrets(result, pat)
   })
 
   it('PIPECAT_TOKEN in the human form: personal access token, from the environment, never expires', async () => {
-    config = await tempConfig()
-    const pat = emulator.issuePat()
+    suite.config = await tempConfig()
+    const pat = suite.emulator.issuePat()
     const result = await whoami([], {PIPECAT_TOKEN: pat})
     expect(result.code).to.equal(0)
     expect(result.stdout).to.match(/^Auth method:\s+personal access token$/mv)
@@ -159,62 +141,62 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('a rejected PIPECAT_TOKEN: exit 4, says which token, no refresh', async () => {
-    config = await tempConfig()
+    suite.config = await tempConfig()
     const result = await whoami([], {PIPECAT_TOKEN: 'pcc_pat_not_a_real_token_SECRET'})
     expect(result.code).to.equal(4)
     expect(result.stderr).to.contain('Error: The token in PIPECAT_TOKEN was rejected by Pipecat Cloud.')
     expect(result.stderr).to.contain('unset it and run `pipecat cloud auth login`')
-    expect(emulator.stats.refreshGrants).to.equal(0)
+    expect(suite.emulator.stats.refreshGrants).to.equal(0)
     expectNoSecrets(result, 'pcc_pat_not_a_real_token_SECRET')
   })
 
   it('a token expiring within the minute is refreshed first and the new one saved', async () => {
-    const login = await oauthLogin(emulator, 30)
-    config = login.config
+    const login = await oauthLogin(suite.emulator, 30)
+    suite.config = login.config
     const result = await whoami(['--json'])
 
     expect(result.code, result.stderr).to.equal(0)
     expect((JSON.parse(result.stdout) as WhoamiJson).tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})
-    expect(requested(emulator).slice(0, 3)).to.deep.equal(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token'])
-    const saved = await readConfig(config.file)
+    expect(requested(suite.emulator).slice(0, 3)).to.deep.equal(['GET /auth/config', 'GET /oauth/.well-known/openid-configuration', 'POST /oauth/token'])
+    const saved = await readConfig(suite.config.file)
     expect(saved.token).to.be.a('string').and.not.equal(login.access)
     expect(saved.refresh_token).to.be.a('string').and.not.equal(login.refresh)
     expect(saved.org).to.equal('user-namespace')
-    expect(emulator.requests.filter(request => request.path.startsWith('/v1/')).every(request => bearer(request) === saved.token)).to.equal(true)
+    expect(suite.emulator.requests.filter(request => request.path.startsWith('/v1/')).every(request => bearer(request) === saved.token)).to.equal(true)
     expectNoSecrets(result, login.access, login.refresh, saved.token as string)
   })
 
   it('a 401 on a token the file calls valid: one refresh, the lookups retried with the new token', async () => {
-    const login = await oauthLogin(emulator, -10, {expiresIn: 3600})
-    config = login.config
+    const login = await oauthLogin(suite.emulator, -10, {expiresIn: 3600})
+    suite.config = login.config
     const result = await whoami()
 
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stdout).to.match(/^Email:\s+dev@example\.com$/mv)
-    expect(emulator.stats.refreshGrants).to.equal(1)
-    expect(emulator.stats.refreshReuseDetected).to.equal(0)
-    const renewed = (await readConfig(config.file)).token as string
-    expect(emulator.isValid(renewed)).to.equal(true)
-    expect(emulator.requests.filter(request => request.path === '/v1/users').map(request => bearer(request))).to.deep.equal([login.access, renewed])
+    expect(suite.emulator.stats.refreshGrants).to.equal(1)
+    expect(suite.emulator.stats.refreshReuseDetected).to.equal(0)
+    const renewed = (await readConfig(suite.config.file)).token as string
+    expect(suite.emulator.isValid(renewed)).to.equal(true)
+    expect(suite.emulator.requests.filter(request => request.path === '/v1/users').map(request => bearer(request))).to.deep.equal([login.access, renewed])
   })
 
   it('a failed refresh: exit 4, the file left byte for byte as it was', async () => {
-    config = (await oauthLogin(emulator, -10, {expiresIn: 3600, refreshToken: 'emu_rt_revoked_SECRET'})).config
-    const before = await readText(config.file)
+    suite.config = (await oauthLogin(suite.emulator, -10, {expiresIn: 3600, refreshToken: 'emu_rt_revoked_SECRET'})).config
+    const before = await readText(suite.config.file)
     const result = await whoami()
 
     expect(result.code).to.equal(4)
     expect(result.stdout).to.equal('')
     expect(result.stderr).to.contain('Your session has expired and could not be renewed.').and.contain('Run `pipecat cloud auth login` to sign in.')
-    expect(emulator.stats.refreshGrants).to.equal(1)
-    expect(await readText(config.file)).to.equal(before)
+    expect(suite.emulator.stats.refreshGrants).to.equal(1)
+    expect(await readText(suite.config.file)).to.equal(before)
     expectNoSecrets(result, 'emu_rt_revoked_SECRET')
   })
 
   it('the Daily API key lookup failing is not fatal: shown as not available, exit 0', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
-    emulator.knobs.failures['/v1/organizations/{org}/daily'] = {kind: 'status', status: 403}
+    const login = await oauthLogin(suite.emulator)
+    suite.config = login.config
+    suite.emulator.knobs.failures['/v1/organizations/{org}/daily'] = {kind: 'status', status: 403}
     const human = await whoami()
     const json = await whoami(['--json'])
 
@@ -226,8 +208,8 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('a stored organization the account does not belong to: a warning, and no Daily key', async () => {
-    const login = await oauthLogin(emulator, 3600, {org: 'gone-org'})
-    config = login.config
+    const login = await oauthLogin(suite.emulator, 3600, {org: 'gone-org'})
+    suite.config = login.config
     const result = await whoami()
     expect(result.code).to.equal(0)
     expect(result.stderr).to.equal('Warning: The active organization "gone-org" is not among this account\'s organizations.\n')
@@ -235,19 +217,19 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('a personal access token stored in the file is never refreshed', async () => {
-    const pat = emulator.issuePat()
-    config = (await oauthLogin(emulator, 3600, {expiresIn: 0, refreshToken: '', token: pat})).config
-    const before = await readText(config.file)
+    const pat = suite.emulator.issuePat()
+    suite.config = (await oauthLogin(suite.emulator, 3600, {expiresIn: 0, refreshToken: '', token: pat})).config
+    const before = await readText(suite.config.file)
     const result = await whoami()
     expect(result.code).to.equal(0)
     expect(result.stdout).to.match(/^Auth method:\s+personal access token$/mv)
-    expect(emulator.stats.refreshGrants).to.equal(0)
-    expect(await readText(config.file)).to.equal(before)
+    expect(suite.emulator.stats.refreshGrants).to.equal(0)
+    expect(await readText(suite.config.file)).to.equal(before)
   })
 
   it('an unreachable service: exit 1, names the host, no secret', async () => {
-    const login = await oauthLogin(emulator)
-    config = login.config
+    const login = await oauthLogin(suite.emulator)
+    suite.config = login.config
     const port = await closedPort()
     const result = await whoami([], {PIPECAT_API_HOST: `http://127.0.0.1:${port}`})
     expect(result.code).to.equal(1)
@@ -257,12 +239,12 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('a service asking for a long wait: exit 1, says how long, not retried', async () => {
-    config = (await oauthLogin(emulator)).config
-    emulator.knobs.failures['/v1/users'] = {retryAfter: 3600, status: 503}
+    suite.config = (await oauthLogin(suite.emulator)).config
+    suite.emulator.knobs.failures['/v1/users'] = {retryAfter: 3600, status: 503}
     const result = await whoami()
     expect(result.code).to.equal(1)
     expect(result.stderr).to.match(/^Error: 127\.0\.0\.1:\d+ answered with HTTP 503/mv)
     expect(result.stderr).to.contain('Try this: The service asks to wait about 60 min before trying again.')
-    expect(emulator.requests.filter(request => request.path === '/v1/users')).to.have.length(1)
+    expect(suite.emulator.requests.filter(request => request.path === '/v1/users')).to.have.length(1)
   })
 })

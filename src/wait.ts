@@ -20,15 +20,16 @@ export async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Pr
   }
 }
 
-/** Waits `ms` milliseconds (not at all when not positive). */
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted()
+/** Waits `ms` milliseconds (not at all when not positive), or until the signal, when there is one, aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
   if (ms <= 0) return
   let timer: NodeJS.Timeout | undefined
+  const elapsed = new Promise(resolve => {
+    timer = setTimeout(resolve, ms)
+  })
   try {
-    await abortable(new Promise(resolve => {
-      timer = setTimeout(resolve, ms)
-    }), signal)
+    await (signal ? abortable(elapsed, signal) : elapsed)
   } finally {
     clearTimeout(timer)
   }

@@ -247,10 +247,7 @@ export class ConfigStore {
         }
       }
 
-      if (this.signal) await sleep(delay, this.signal)
-      else await new Promise(resolve => {
-        setTimeout(resolve, delay)
-      })
+      await sleep(delay, this.signal)
     }
     /* eslint-enable no-await-in-loop */
   }

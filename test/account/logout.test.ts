@@ -6,6 +6,7 @@ import {runCli} from '../support/cli.js'
 import {
   emulatorEnv,
   exists,
+  KEPT,
   oauthLogin,
   readConfig,
   readText,
@@ -19,13 +20,6 @@ import {emulatorSuite} from '../support/suite.js'
 
 const LOGOUT = ['cloud', 'auth', 'logout']
 const WHOAMI = ['cloud', 'auth', 'whoami']
-
-/** What a logged-out file keeps: the active organization and every organization table. */
-const KEPT = {
-  acme: {default_public_key: 'pk_acme_key', default_public_key_name: 'Acme Key'},
-  org: 'user-namespace',
-  'user-namespace': {default_public_key: 'pk_user_namespace_key', default_public_key_name: 'Default Key'},
-}
 
 describe('cloud auth logout', () => {
   const suite = emulatorSuite({config: false})

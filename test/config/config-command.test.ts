@@ -7,21 +7,7 @@ import {
 import path from 'node:path'
 
 import {runCli} from '../support/cli.js'
-import {tempConfig} from '../support/config.js'
-
-// The product documentation's example, with a token that must never be shown.
-const SEED_TOKEN = 'pcc_pat_0123456789abcdefSECRET'
-const SEED_FILE = `token = "${SEED_TOKEN}"
-org = "user-namespace"
-
-[another-user-org]
-default_public_key = "pk_test_public"
-default_public_key_name = "Test Key"
-
-[futher-user-org]
-default_public_key = "pk_test_other"
-default_public_key_name = "Pipecat Cloud Public Key"
-`
+import {EXAMPLE_FILE, EXAMPLE_TOKEN, tempConfig} from '../support/config.js'
 
 describe('cloud config', () => {
   let config: Awaited<ReturnType<typeof tempConfig>>
@@ -31,7 +17,7 @@ describe('cloud config', () => {
   })
 
   it('shows the documented example file: org, both organization tables, token redacted (--config and config agree)', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     const viaFlag = await runCli(['cloud', '--config'], {env: config.env})
     const viaCommand = await runCli(['cloud', 'config'], {env: config.env})
     expect(viaFlag.code).to.equal(0)
@@ -40,7 +26,7 @@ describe('cloud config', () => {
     expect(viaFlag.stdout).to.match(/^org\s+user-namespace\s+config file$/mv)
     expect(viaFlag.stdout).to.contain('[another-user-org]').and.contain('[futher-user-org]').and.contain('Test Key')
     expect(viaFlag.stdout).to.match(/^token\s+pcc_pat_\*{4}\s+config file$/mv)
-    expect(viaFlag.stdout + viaFlag.stderr).not.to.contain(SEED_TOKEN)
+    expect(viaFlag.stdout + viaFlag.stderr).not.to.contain(EXAMPLE_TOKEN)
     expect(viaFlag.stderr).to.equal('')
   })
 

@@ -1,11 +1,15 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdir, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {playBrowser} from '../emulator/browser.js'
 import {type Emulator, startEmulator} from '../emulator/server.js'
-import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
+import {
+  cleanEnv,
+  type CliResult,
+  ROOT,
+  startProcess,
+} from '../support/cli.js'
 import {
   emulatorEnv,
   storedConfig,
@@ -47,24 +51,9 @@ describe('cloud auth login in a host that reserves -h for help', () => {
   })
 
   async function hostCli(args: string[], onStderr?: (text: string) => void): Promise<CliResult> {
-    const child = spawn(process.execPath, [path.join(host, 'run.js'), ...args], {env: cleanEnv(emulatorEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-      onStderr?.(stderr)
-    })
+    const child = startProcess(process.execPath, [path.join(host, 'run.js'), ...args], {env: cleanEnv(emulatorEnv(emu, config)), onStderr})
     child.stdin.end()
-    return new Promise(resolve => {
-      child.on('close', (code, signal) => {
-        resolve({
-          code, signal, stderr, stdout,
-        })
-      })
-    })
+    return child.result
   }
 
   it('-h shows the help (which names --headless and its --no-browser alias) and starts no sign-in', async () => {

@@ -230,7 +230,7 @@ async function runCommand(command: Command, emulator: Emulator, configPath: stri
     env: {PIPECAT_API_HOST: emulator.url, PIPECAT_CONFIG_PATH: configPath, PIPECAT_HTTP_TIMEOUT: '3'},
     timeoutMs: 60_000,
   })
-  child.stdin!.end(command.input ?? '')
+  child.stdin.end(command.input ?? '')
   return child.result
 }
 

@@ -317,7 +317,7 @@ async function runCase({fault, flow}: Case, jsonFlag = false): Promise<Outcome> 
       },
       timeoutMs: 60_000,
     })
-    child.stdin!.end(setup.input ?? '')
+    child.stdin.end(setup.input ?? '')
     if (flow.browser) playBrowser(child)
     const result = await child.result
     return {
@@ -340,7 +340,7 @@ async function runCase({fault, flow}: Case, jsonFlag = false): Promise<Outcome> 
 function playBrowser(child: ReturnType<typeof startCli>): void {
   let seen = ''
   let isPlayed = false
-  child.stderr!.on('data', (chunk: Buffer | string) => {
+  child.stderr.on('data', (chunk: Buffer | string) => {
     seen += chunk.toString()
     const url = AUTHORIZE_URL.exec(seen)?.[0]
     if (!url || isPlayed) return
@@ -470,7 +470,7 @@ describe('faults: the service misbehaves', function () {
         await prepare(emulator, /refresh_token = "([^"]+)"/v.exec(file)![1]!)
         const before = await snapshotFolder(path.dirname(temp.file))
         const child = startCli(['cloud', 'auth', 'whoami'], {env: {...temp.env, PIPECAT_API_HOST: emulator.url}})
-        child.stdin!.end()
+        child.stdin.end()
         const result = await child.result
         expect(result.code, result.stderr).to.equal(4)
         expectNoLeaks(result, ...secrets)

@@ -8,7 +8,7 @@
  * - a proxy in the environment while the API host is this machine.
  */
 import {expect} from 'chai'
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {once} from 'node:events'
 import {createServer, type Server, type ServerResponse} from 'node:http'
 import {connect, type Socket} from 'node:net'
@@ -20,6 +20,7 @@ import {
   cleanEnv,
   type CliResult,
   runCli,
+  startProcess,
 } from '../support/cli.js'
 import {emulatorEnv, exists} from '../support/config.js'
 import {requested} from '../support/emulator.js'
@@ -108,16 +109,9 @@ async function holdIdleSockets(port: number, count: number): Promise<Socket[]> {
 
 /** The CLI under GNU time: its result, and the peak resident memory of the process in MB. */
 async function runMeasured(args: string[], env: Record<string, string>): Promise<CliResult & {peakMb: number}> {
-  const child = spawn('/usr/bin/time', ['-v', process.execPath, BIN, ...args], {env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const [code, signal] = await once(child, 'close') as [null | number, NodeJS.Signals | null]
+  const child = startProcess('/usr/bin/time', ['-v', process.execPath, BIN, ...args], {env: cleanEnv(env), timeoutMs: 120_000})
+  child.stdin.end()
+  const {code, signal, stderr, stdout} = await child.result
   // GNU time's report follows the program's own stderr, starting with the command line it ran.
   const at = stderr.lastIndexOf('\tCommand being timed:')
   const report = at === -1 ? '' : stderr.slice(at)
@@ -258,7 +252,7 @@ describe('trust: nothing from outside is taken blindly', function () {
       it('a pasted answer without iss is refused too', async () => {
         suite.emulator.knobs.callbackIss = null
         const run = startLogin(suite.emulator, suite.config)
-        run.stdin!.write(`${await authorizeRedirect(await printedUrl(run))}\n`)
+        run.stdin.write(`${await authorizeRedirect(await printedUrl(run))}\n`)
         const result = await run.result
         expect(result.code).to.equal(1)
         expect(errorLines(result).error).to.contain('carries no issuer (iss)')

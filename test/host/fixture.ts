@@ -6,7 +6,6 @@
  * with --prefer-offline, so the plugin's dependencies come from the npm cache
  * that `npm ci` filled.
  */
-import {spawn} from 'node:child_process'
 import {
   cp,
   mkdir,
@@ -20,7 +19,12 @@ import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
+import {
+  cleanEnv,
+  type CliResult,
+  ROOT,
+  startProcess,
+} from '../support/cli.js'
 
 export {type CliResult, ROOT} from '../support/cli.js'
 
@@ -176,25 +180,7 @@ function npmCli(): string {
 }
 
 async function spawnNode(script: string, args: string[], options: {cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-    }, options.timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({
-        code, signal, stderr, stdout,
-      })
-    })
-  })
+  const child = startProcess(process.execPath, [script, ...args], options)
+  child.stdin.end()
+  return child.result
 }

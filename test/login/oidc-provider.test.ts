@@ -108,7 +108,7 @@ describe('cloud auth login against a real OpenID provider (oidc-provider)', () =
     })
     runs.push(run)
     let seen = ''
-    run.stderr!.on('data', (chunk: Buffer) => {
+    run.stderr.on('data', (chunk: Buffer) => {
       seen += chunk.toString()
     })
     const url = await waitFor(() => new RegExp(String.raw`${issuer}/auth\?\S+`, 'v').exec(seen)?.[0])
@@ -124,7 +124,7 @@ describe('cloud auth login against a real OpenID provider (oidc-provider)', () =
       expect(new URL(callback).searchParams.get('iss')).to.equal(issuer)
       const page = await fetch(callback)
       expect(await page.text()).to.contain('Signed in to Pipecat Cloud')
-      run.stdin!.end()
+      run.stdin.end()
       const result = await run.result
 
       expect(result.code, result.stderr).to.equal(0)
@@ -164,7 +164,7 @@ describe('cloud auth login against a real OpenID provider (oidc-provider)', () =
       const callback = await signInAsUser(url, 'ada', {abort: true})
       expect(new URL(callback).searchParams.get('error')).to.equal('access_denied')
       await fetch(callback)
-      run.stdin!.end()
+      run.stdin.end()
       const result = await run.result
       expect(result.code).to.equal(1)
       expect(result.stderr).to.contain('The sign-in was denied in the browser.')

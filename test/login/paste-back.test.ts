@@ -23,7 +23,7 @@ describe('cloud auth login: pasting the redirect back', () => {
   it('the pasted redirect address signs in (the browser never reached the callback)', async () => {
     const run = startLogin(suite.emulator, suite.config)
     const redirect = await authorizeRedirect(await printedUrl(run))
-    run.stdin!.write(`${redirect}\n`)
+    run.stdin.write(`${redirect}\n`)
     const result = await run.result
 
     expect(result.code).to.equal(0)
@@ -39,9 +39,9 @@ describe('cloud auth login: pasting the redirect back', () => {
   it('also takes the code and the state separated by a space, after ignoring a line that is neither', async () => {
     const run = startLogin(suite.emulator, suite.config)
     const redirect = new URL(await authorizeRedirect(await printedUrl(run)))
-    run.stdin!.write('hello?\n')
+    run.stdin.write('hello?\n')
     await printed(run, /That is not a sign-in answer/v)
-    run.stdin!.write(`  ${redirect.searchParams.get('code')} ${redirect.searchParams.get('state')}  \n`)
+    run.stdin.write(`  ${redirect.searchParams.get('code')} ${redirect.searchParams.get('state')}  \n`)
     const result = await run.result
     expect(result.code).to.equal(0)
     expect(await exists(suite.config.file)).to.equal(true)
@@ -51,7 +51,7 @@ describe('cloud auth login: pasting the redirect back', () => {
     const run = startLogin(suite.emulator, suite.config)
     const redirect = new URL(await authorizeRedirect(await printedUrl(run)))
     redirect.searchParams.set('state', 'from-another-sign-in')
-    run.stdin!.write(`${redirect.href}\n`)
+    run.stdin.write(`${redirect.href}\n`)
     const result = await run.result
     expect(result.code).to.equal(1)
     expect(result.stderr).to.contain('its state does not match')
@@ -61,7 +61,7 @@ describe('cloud auth login: pasting the redirect back', () => {
 
   it('stdin at its end (CI, /dev/null) leaves the callback as the way in', async () => {
     const run = startLogin(suite.emulator, suite.config)
-    run.stdin!.end()
+    run.stdin.end()
     const url = await printedUrl(run)
     const page = await fetch(await authorizeRedirect(url))
     expect(await page.text()).to.contain('Signed in to Pipecat Cloud')

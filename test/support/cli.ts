@@ -2,7 +2,7 @@
  * Runs the built plugin (bin/run.js) as a user would: a child process with its
  * own environment, stdin, stdout, stderr and exit code.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -40,9 +40,20 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined))
 }
 
-/** Starts the CLI and leaves it running (for login, Ctrl-C and concurrency tests). */
-export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}): ChildProcess & {result: Promise<CliResult>} {
-  const child = spawn(process.execPath, [BIN, ...args], {env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe']})
+export type ProcessOptions = {
+  cwd?: string;
+  /** Passed as it is: callers that run the CLI clean it with cleanEnv. */
+  env?: NodeJS.ProcessEnv;
+  /** Called with all of stderr so far, each time more arrives. */
+  onStderr?: (text: string) => void;
+  /** Killed with SIGKILL after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Any process, its stdout and stderr collected; `result` settles when it has closed (or could not start). */
+export function startProcess(command: string, args: string[], options: ProcessOptions = {}): ChildProcessWithoutNullStreams & {result: Promise<CliResult>} {
+  // Every stream a pipe (spawn's default): stdin stays open for the caller to write to or end.
+  const child = spawn(command, args, {cwd: options.cwd, env: options.env})
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -50,11 +61,16 @@ export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
+    options.onStderr?.(stderr)
   })
   const timer = setTimeout(() => {
     child.kill('SIGKILL')
   }, options.timeoutMs ?? 60_000)
-  const result = new Promise<CliResult>(resolve => {
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', error => {
+      clearTimeout(timer)
+      reject(error)
+    })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       resolve({
@@ -65,9 +81,14 @@ export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}
   return Object.assign(child, {result})
 }
 
+/** Starts the CLI and leaves it running (for login, Ctrl-C and concurrency tests). */
+export function startCli(args: string[], options: Omit<CliOptions, 'input'> = {}): ChildProcessWithoutNullStreams & {result: Promise<CliResult>} {
+  return startProcess(process.execPath, [BIN, ...args], {env: cleanEnv(options.env), timeoutMs: options.timeoutMs})
+}
+
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = startCli(args, options)
-  child.stdin!.end(options.input ?? '')
+  child.stdin.end(options.input ?? '')
   return child.result
 }
 

@@ -24,6 +24,21 @@ import type {Emulator} from '../emulator/server.js'
 
 import {pythonLoad} from './python.js'
 
+/** A token that must never be shown, in the product documentation's example file. */
+export const EXAMPLE_TOKEN = 'pcc_pat_0123456789abcdefSECRET'
+/** The product documentation's example config file. */
+export const EXAMPLE_FILE = `token = "${EXAMPLE_TOKEN}"
+org = "user-namespace"
+
+[another-user-org]
+default_public_key = "pk_test_public"
+default_public_key_name = "Test Key"
+
+[futher-user-org]
+default_public_key = "pk_test_other"
+default_public_key_name = "Pipecat Cloud Public Key"
+`
+
 /** Every temporary folder made here; whatever a test did not clean up goes when the test run ends. */
 const made = new Set<string>()
 let isRemovalRegistered = false
@@ -82,6 +97,13 @@ default_public_key_name = "Default Key"
 default_public_key = "pk_acme_key"
 default_public_key_name = "Acme Key"
 `
+
+/** What a logged-out file keeps of configText(): the active organization and every organization table. */
+export const KEPT = {
+  acme: {default_public_key: 'pk_acme_key', default_public_key_name: 'Acme Key'},
+  org: 'user-namespace',
+  'user-namespace': {default_public_key: 'pk_user_namespace_key', default_public_key_name: 'Default Key'},
+}
 
 export type Seed = {
   /** Seconds from now; 0 writes `token_expires_at = 0` (a token that does not expire). */

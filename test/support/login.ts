@@ -36,8 +36,8 @@ export function startLogin(emu: Emulator, config: TempConfig, args: string[] = [
     seen += chunk.toString()
   }
 
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
   const run = Object.assign(child, {seen: () => seen})
   running.add(run)
   run.result
@@ -70,7 +70,7 @@ export async function printedUrl(run: LoginRun, pattern = AUTHORIZE_URL): Promis
 
 /** Ends stdin (as a terminal user would never do mid-login, but harmless) and waits for the exit. */
 export async function finished(run: LoginRun): Promise<CliResult> {
-  run.stdin!.end()
+  run.stdin.end()
   return run.result
 }
 

@@ -2,6 +2,8 @@ import {expect} from 'chai'
 import {chmod, mkdir} from 'node:fs/promises'
 
 import {
+  EXAMPLE_FILE,
+  EXAMPLE_TOKEN,
   exists,
   fileMode,
   tempConfig,
@@ -9,20 +11,6 @@ import {
 } from '../support/config.js'
 import {expectNoSecrets} from '../support/expect.js'
 import {runCommand} from '../support/in-process.js'
-
-// The product documentation's example, with a token that must never be shown.
-const SEED_TOKEN = 'pcc_pat_0123456789abcdefSECRET'
-const SEED_FILE = `token = "${SEED_TOKEN}"
-org = "user-namespace"
-
-[another-user-org]
-default_public_key = "pk_test_public"
-default_public_key_name = "Test Key"
-
-[futher-user-org]
-default_public_key = "pk_test_other"
-default_public_key_name = "Pipecat Cloud Public Key"
-`
 
 type Report = {
   activeOrganization: null | string;
@@ -45,7 +33,7 @@ describe('cloud config (in-process)', () => {
   const run = async (args: string[], env: Record<string, string> = {}) => runCommand(args, {env: {...config.env, ...env}})
 
   it('shows the file, every setting with its source and the organization tables; the token redacted', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     const result = await run(['cloud', 'config'])
 
     expect(result.code).to.equal(0)
@@ -59,11 +47,11 @@ describe('cloud config (in-process)', () => {
     expect(result.stdout).to.match(/^refresh_token\s+\(not set\)$/mv)
     expect(result.stdout).to.contain('Organization tables:\n  [another-user-org]\n    default_public_key       pk_test_public\n')
     expect(result.stdout).to.contain('[futher-user-org]').and.contain('Pipecat Cloud Public Key')
-    expectNoSecrets(result, SEED_TOKEN)
+    expectNoSecrets(result, EXAMPLE_TOKEN)
   })
 
   it('`cloud --config` prints exactly what `cloud config` prints', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     const viaFlag = await run(['cloud', '--config'])
     const viaCommand = await run(['cloud', 'config'])
     expect(viaFlag.code).to.equal(0)
@@ -71,18 +59,18 @@ describe('cloud config (in-process)', () => {
   })
 
   it('marks the active organization table', async () => {
-    config = await tempConfig(SEED_FILE.replace('org = "user-namespace"', 'org = "futher-user-org"'))
+    config = await tempConfig(EXAMPLE_FILE.replace('org = "user-namespace"', 'org = "futher-user-org"'))
     const {stdout} = await run(['cloud', 'config'])
     expect(stdout).to.contain('  [futher-user-org]  (active)')
     expect(stdout).to.match(/^ {2}\[another-user-org\]$/mv)
   })
 
   it('--json: one JSON document with the same data, the token redacted', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     for (const args of [['cloud', 'config', '--json'], ['cloud', '--config', '--json']]) {
       const result = await run(args)
       expect(result.code).to.equal(0)
-      expectNoSecrets(result, SEED_TOKEN)
+      expectNoSecrets(result, EXAMPLE_TOKEN)
       const report = JSON.parse(result.stdout) as Report
       expect(report).to.deep.include({
         activeOrganization: 'user-namespace', exists: true, path: config.file, tokenExpiry: null,
@@ -192,7 +180,7 @@ default_public_key = "pk_other"
   })
 
   it('lists what a user sets: API paths at their defaults only with --all, and always in --json', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     const plain = await run(['cloud', 'config'], {PIPECAT_WHOAMI_PATH: '/v2/users'})
     expect(plain.stdout).to.not.match(/^login_status_path\s/mv)
     expect(plain.stdout).to.match(/^whoami_path\s+\/v2\/users\s+environment \(PIPECAT_WHOAMI_PATH\)$/mv)
@@ -270,7 +258,7 @@ default_public_key = "pk_other"
   })
 
   it('repairs a group/world-readable file to 0600, with a warning on stderr (also under --json)', async () => {
-    config = await tempConfig(SEED_FILE)
+    config = await tempConfig(EXAMPLE_FILE)
     await chmod(config.file, 0o644)
     const result = await run(['cloud', 'config', '--json'])
     expect(result.code).to.equal(0)

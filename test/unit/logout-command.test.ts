@@ -6,6 +6,7 @@ import {
   configText,
   emulatorEnv,
   exists,
+  KEPT,
   oauthLogin,
   readConfig,
   readText,
@@ -17,13 +18,6 @@ import {runCommand} from '../support/in-process.js'
 import {emulatorSuite} from '../support/suite.js'
 
 const LOGOUT = ['cloud', 'auth', 'logout']
-
-/** What a logged-out file keeps: the active organization and every organization table. */
-const KEPT = {
-  acme: {default_public_key: 'pk_acme_key', default_public_key_name: 'Acme Key'},
-  org: 'user-namespace',
-  'user-namespace': {default_public_key: 'pk_user_namespace_key', default_public_key_name: 'Default Key'},
-}
 
 describe('cloud auth logout (in-process)', () => {
   const suite = emulatorSuite({config: false})

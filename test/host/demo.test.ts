@@ -4,33 +4,19 @@
  * logout all succeed, each printed with its command line.
  */
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import path from 'node:path'
 
-import {cleanEnv, type CliResult, ROOT} from '../support/cli.js'
+import {
+  cleanEnv,
+  type CliResult,
+  ROOT,
+  startProcess,
+} from '../support/cli.js'
 
 async function runDemo(): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'demo.ts')], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      resolve({
-        code, signal, stderr, stdout,
-      })
-    })
-  })
+  const child = startProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'demo.ts')], {cwd: ROOT, env: cleanEnv(), timeoutMs: 120_000})
+  child.stdin.end()
+  return child.result
 }
 
 describe('npm run demo', () => {

@@ -10,8 +10,14 @@ import type {Agent as HttpAgent} from 'node:http'
 import type {Agent as HttpsAgent} from 'node:https'
 
 import {NetworkError, ServiceError, type Suggestion} from '../errors.js'
+import {Secrets} from './redact.js'
 
 export type RequestOptions = {
+  /**
+   * The origin the request's credentials belong to (the API host they are bound to, or the token endpoint
+   * discovery vouched for). A request carrying a bearer, a form, a JSON body or a query goes nowhere else.
+   */
+  audience?: string;
   /** Bearer token. */
   bearer?: string;
   form?: Record<string, string>;
@@ -120,10 +126,13 @@ export class HttpClient {
   }
 
   /** Sends one request (with retries) and returns the parsed JSON body of a 2xx answer. */
-  async request<T = unknown>(input: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    const url = checkedUrl(input, 'service address')
+  async request<T = unknown>(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const url = checkedUrl(String(input), 'service address')
     const {host} = url
     const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
+    checkAudience(url, options)
+    // Whatever the service answers, at any status, these never reach a message or an error.
+    const secrets = Secrets.of(options)
     const caller = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     caller?.throwIfAborted()
@@ -150,10 +159,11 @@ export class HttpClient {
       })
       response = await pending
     } catch (error) {
-      throw networkError(error as RequestError, host, timeoutMs, signal)
+      throw networkError(error as RequestError, host, timeoutMs, signal, secrets)
     }
 
-    const body = parseBody(response.body)
+    const parsed = parseBody(response.body)
+    const body = response.statusCode < 200 || response.statusCode > 299 ? secrets.scrubValue(parsed) : parsed
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw new HttpStatusError(statusMessage(host, response.statusCode, body), response.statusCode, body, response.headers['retry-after'])
     }
@@ -174,6 +184,17 @@ export class HttpClient {
 }
 
 const notJson = Symbol('not JSON')
+
+/** Credentials go only to the origin they belong to: a request that carries any must name it, and be addressed there. */
+function checkAudience(url: URL, {audience, bearer, form, json, searchParams}: RequestOptions): void {
+  const carries = Boolean(bearer) || form !== undefined || json !== undefined || searchParams !== undefined
+  if (!carries) return
+  const expected = audience === undefined ? undefined : new URL(audience).origin
+  if (expected === url.origin) return
+  throw new ServiceError(`Refusing to send credentials to ${url.origin}: they belong to ${expected ?? 'no known service'}. Nothing was sent.`, {
+    suggestion: command => `Check the PIPECAT_*_PATH settings and the organization tables (\`${command('cloud config')}\` shows them).`,
+  })
+}
 
 function answerTooLarge(host: string): ServiceError {
   return new ServiceError(`${host} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, far more than any answer this CLI expects; the answer was not read further.`, {
@@ -236,7 +257,7 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ])
 
-function networkError(error: RequestError, host: string, timeoutMs: number, signal?: AbortSignal): Error {
+function networkError(error: RequestError, host: string, timeoutMs: number, signal: AbortSignal | undefined, secrets: Secrets): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : error
   const suggestion = 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.'
   const code = error.code ?? ''
@@ -245,7 +266,7 @@ function networkError(error: RequestError, host: string, timeoutMs: number, sign
   }
 
   if (UNTRUSTED_CERTIFICATE.has(code)) {
-    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${error.message.split('\n', 1)[0]}).`, {
+    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${secrets.scrub(error.message.split('\n', 1)[0] ?? '')}).`, {
       suggestion: 'If this host, or a proxy in the way, uses its own certificate authority, set NODE_EXTRA_CA_CERTS to that authority\'s certificate (a PEM file), then try again.',
     })
   }
@@ -260,7 +281,7 @@ function networkError(error: RequestError, host: string, timeoutMs: number, sign
     ERR_GOT_REQUEST_ERROR: 'the request failed',
   }
   const isTimedOut = error.name === 'TimeoutError' || code === 'ETIMEDOUT'
-  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : (reasons[code] ?? error.message.split('\n', 1)[0])
+  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : (reasons[code] ?? secrets.scrub(error.message.split('\n', 1)[0] ?? ''))
   return new NetworkError(`Could not reach ${host}: ${reason}.`, {suggestion})
 }
 

@@ -4,6 +4,7 @@
  */
 import {type Settings, settingText} from '../config/settings.js'
 import {ServiceError} from '../errors.js'
+import {apiHost, type PathSetting, serviceUrl} from './address.js'
 import {type HttpClient, HttpStatusError, type RequestOptions} from './http.js'
 
 /** The protocol's cap on the logout call. */
@@ -77,6 +78,7 @@ export class PipecatApi {
    */
   async revokeSession(token: string, refreshToken: string): Promise<void> {
     await this.http.request(this.url('logout_path'), {
+      audience: this.origin(),
       bearer: token,
       json: {refresh_token: refreshToken},
       method: 'POST',
@@ -88,6 +90,7 @@ export class PipecatApi {
   /** Earlier login generation: starts a token flow with a code. */
   async startTokenFlow(signal?: AbortSignal): Promise<TokenFlow> {
     const {body} = await this.http.request(this.url('login_path'), {
+      audience: this.origin(),
       method: 'POST',
       retries: 0,
       searchParams: {use_code: 'true'},
@@ -107,6 +110,7 @@ export class PipecatApi {
   /** Earlier login generation: one (possibly long-held) status poll. */
   async tokenFlowStatus(flow: TokenFlow, signal?: AbortSignal): Promise<TokenFlowStatus> {
     const {body} = await this.http.request(this.url('login_status_path'), {
+      audience: this.origin(),
       searchParams: {token_flow_id: flow.tokenFlowId, wait_secret: flow.waitSecret},
       signal,
       timeoutMs: 60_000,
@@ -120,14 +124,14 @@ export class PipecatApi {
     return status === 'failure' ? {status} : {status: 'pending'}
   }
 
-  /** `{api_host}{path}`, with `{org}` filled in. */
-  url(path: 'auth_config_path' | 'daily_key_path' | 'login_path' | 'login_status_path' | 'logout_path' | 'organization_path' | 'whoami_path', params: Record<string, string> = {}): string {
-    const host = settingText(this.settings, 'api_host').replace(/\/+$/v, '')
-    const template = settingText(this.settings, path)
-    return host + template.replaceAll(/\{(\w+)\}/gv, (whole, key: string) => {
-      const value = params[key]
-      return value === undefined ? whole : encodeURIComponent(value)
-    })
+  /** The origin every request carrying credentials goes to: the API host's. */
+  origin(): string {
+    return apiHost(this.settings).origin
+  }
+
+  /** `{api_host}{path}`, with `{org}` filled in; a path setting that is not a plain path is refused. */
+  url(path: PathSetting, params: Record<string, string> = {}): URL {
+    return serviceUrl(this.settings, path, params)
   }
 
   async user(token: string): Promise<User> {
@@ -145,7 +149,7 @@ export class PipecatApi {
   }
 
   private async get(path: Parameters<PipecatApi['url']>[0], token?: string, params?: Record<string, string>, options: RequestOptions = {}): Promise<unknown> {
-    const {body} = await this.http.request(this.url(path, params), {...options, bearer: token})
+    const {body} = await this.http.request(this.url(path, params), {...options, audience: this.origin(), bearer: token})
     return body
   }
 

@@ -211,8 +211,9 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
 
 async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, signal?: AbortSignal): Promise<TokenSet> {
   // Codes and rotated refresh tokens are single-use: never send the same grant twice.
+  // The grant goes to the token endpoint discovery vouched for, and nowhere else.
   const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {
-    form, method: 'POST', retries: 0, signal,
+    audience: new URL(provider.tokenEndpoint).origin, form, method: 'POST', retries: 0, signal,
   })
   const {access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken} = body ?? {}
   if (typeof accessToken !== 'string' || accessToken === '') {

@@ -62,9 +62,29 @@ describe('HTTP client: failures as the user reads them', () => {
 
   it('a 2xx JSON answer: the parsed body; the bearer token and the user agent were sent', async () => {
     answers.set('/ok', json(200, {hello: 'world'}))
-    const response = await (await client()).request(`${base}/ok`, {bearer: 'tok'})
+    const response = await (await client()).request(`${base}/ok`, {audience: base, bearer: 'tok'})
     expect(response).to.deep.equal({body: {hello: 'world'}, status: 200})
     expect(headers.get('/ok')).to.deep.include({authorization: 'Bearer tok', 'user-agent': 'plugin-test/1'})
+  })
+
+  describe('credentials go only to the origin they belong to', () => {
+    const carriers = {
+      bearer: {bearer: 'token-0123456789'}, form: {form: {refresh_token: 'rt-0123456789'}}, json: {json: {refresh_token: 'rt-0123456789'}}, query: {searchParams: {wait_secret: 'ws-0123456789'}},
+    }
+    for (const [kind, carried] of Object.entries(carriers)) {
+      it(`a ${kind} to another origin is refused before anything is sent`, async () => {
+        answers.set('/creds', json(200, {}))
+        const error = await failure((await client()).request(`${base}/creds`, {...carried, audience: 'http://127.0.0.1:9'}))
+        expect(error.message).to.equal(`Refusing to send credentials to ${base}: they belong to http://127.0.0.1:9. Nothing was sent.`)
+        expect(hits.get('/creds')).to.equal(undefined)
+      })
+
+      it(`a ${kind} without an audience is refused too: no endpoint can forget to name one`, async () => {
+        const error = await failure((await client()).request(`${base}/creds`, carried))
+        expect(error.message).to.equal(`Refusing to send credentials to ${base}: they belong to no known service. Nothing was sent.`)
+        expect(hits.get('/creds')).to.equal(undefined)
+      })
+    }
   })
 
   it('an empty 2xx answer is fine', async () => {

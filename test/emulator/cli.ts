@@ -16,7 +16,7 @@ const CONTROL_HELP = [
   '    organizations: [{name, verboseName}]    user: {userId, emails: [...]}',
   '    failures: {KEY: {kind, status, retryAfter, times}}, KEY one of "/v1/users",',
   '      "GET /v1/users" or a template such as "/v1/organizations/{org}/daily";',
-  '      kind: status (the default), bad-json, hang, html, reset, truncated, wrong-shape;',
+  '      kind: status (the default), bad-json, hang, html, reset, truncated, wrong-shape, echo (what it received);',
   '      status: 500 for kind status, else 200; retryAfter: seconds; times: then stop failing',
   '  POST /__emulator/reset     clear requests and stats; knobs back to the ones it started with',
   '  POST /__emulator/pat       {token}: a new personal access token',

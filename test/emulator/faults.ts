@@ -1,12 +1,12 @@
 // The failure knobs: `latencyMs` delays every answer, and `failures` replaces
 // the answer to chosen routes with an error status, a broken body, an HTML
-// block page, a hang or a cut connection.
+// block page, a hang, a cut connection, or an echo of what was received.
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http'
 
 import {Buffer} from 'node:buffer'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import type {Failure, State} from './server.js'
+import type {Failure, RecordedRequest, State} from './server.js'
 
 import {send, sendHtml, sendJson} from './http.js'
 import {cloudflarePage} from './pages.js'
@@ -32,13 +32,19 @@ export function takeFailure(state: State, method: string, path: string, template
   return undefined
 }
 
-export function injectFailure(res: ServerResponse, failure: Failure): void {
+export function injectFailure(res: ServerResponse, failure: Failure, received?: RecordedRequest): void {
   const kind = failure.kind ?? 'status'
   const headers: OutgoingHttpHeaders = failure.retryAfter === undefined ? {} : {'retry-after': String(failure.retryAfter)}
   const status = failure.status ?? (kind === 'status' ? 500 : 200)
   switch (kind) {
   case 'status': {
     sendJson(res, status, {code: String(status), error: `Injected failure (${status})`}, headers)
+    break
+  }
+
+  case 'echo': {
+    // A hostile or careless server: the error explains itself with the values it was sent, secrets first.
+    sendJson(res, status, {error: 'echo', error_description: receivedValues(received).join(' ')}, headers)
     break
   }
 
@@ -67,6 +73,20 @@ export function injectFailure(res: ServerResponse, failure: Failure): void {
     break
   }
   }
+}
+
+/** The values a request carried: its Authorization header, its body's (JSON or form) and its query's. */
+function receivedValues(received?: RecordedRequest): string[] {
+  if (!received) return []
+  let body: Record<string, unknown>
+  try {
+    body = JSON.parse(received.body) as Record<string, unknown>
+  } catch {
+    body = Object.fromEntries(new URLSearchParams(received.body))
+  }
+
+  const {authorization} = received.headers
+  return [authorization, ...Object.values(body ?? {}), ...Object.values(received.query)].filter((value): value is string => typeof value === 'string')
 }
 
 /** truncated: half the promised bytes then a clean end; reset: fewer bytes then a TCP reset. */

@@ -56,13 +56,13 @@ export type Organization = {
   verboseName: string;
 }
 
-export type FailureKind = 'bad-json' | 'hang' | 'html' | 'reset' | 'status' | 'truncated' | 'wrong-shape'
+export type FailureKind = 'bad-json' | 'echo' | 'hang' | 'html' | 'reset' | 'status' | 'truncated' | 'wrong-shape'
 
 export type Failure = {
   /** default 'status' */
   kind?: FailureKind;
-  /** seconds, sets Retry-After */
-  retryAfter?: number;
+  /** seconds, or an HTTP date (a past one: retry at once), sets Retry-After */
+  retryAfter?: number | string;
   /** default 500 for 'status', 200 for the other kinds */
   status?: number;
   /** fail this many times, then stop failing; default forever */
@@ -371,7 +371,7 @@ async function answer(state: State, req: IncomingMessage, res: ServerResponse, l
   const match = findRoute(method, url.pathname)
   const failure = takeFailure(state, method, url.pathname, match?.route.template)
   if (failure) {
-    injectFailure(res, failure)
+    injectFailure(res, failure, state.requests.at(-1))
     return
   }
 

@@ -281,7 +281,7 @@ function networkError(error: RequestError, host: string, timeoutMs: number, sign
     ERR_GOT_REQUEST_ERROR: 'the request failed',
   }
   const isTimedOut = error.name === 'TimeoutError' || code === 'ETIMEDOUT'
-  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : (reasons[code] ?? secrets.scrub(error.message.split('\n', 1)[0] ?? ''))
+  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : ((Object.hasOwn(reasons, code) ? reasons[code] : undefined) ?? secrets.scrub(error.message.split('\n', 1)[0] ?? ''))
   return new NetworkError(`Could not reach ${host}: ${reason}.`, {suggestion})
 }
 

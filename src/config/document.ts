@@ -105,7 +105,12 @@ export async function saveCredentials<O extends Organization>(
       token_expires_at: credentials.expiresAt,
       token_issuer: serviceId(credentials.issuer),
     }
-    if (!isReservedKey(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
+    // Defined, not assigned: an organization named "__proto__" is a table like any other.
+    const {name} = organization
+    if (!isReservedKey(name) && !(Object.hasOwn(next, name) && isTable(next[name]))) {
+      Object.defineProperty(next, name, {configurable: true, enumerable: true, value: {}, writable: true})
+    }
+
     return {data: next, result: {organization, previous: storedCredentials(data)}}
   })
 }

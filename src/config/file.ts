@@ -23,9 +23,9 @@ import {uninterrupted} from '../interrupt.js'
 import {sleep} from '../wait.js'
 import {
   type ConfigData,
+  isReservedKey,
   isTable,
   TOP_LEVEL_KEYS,
-  type TopLevelKey,
 } from './document.js'
 
 export type ConfigSnapshot = {
@@ -61,7 +61,8 @@ export function parseConfig(text: string, file: string): ConfigData {
   // An expiry is seconds: a number, however large the file writes it.
   if (typeof data.token_expires_at === 'bigint') data.token_expires_at = Number(data.token_expires_at)
   for (const [key, value] of Object.entries(data)) {
-    const expected = TOP_LEVEL_KEYS[key as TopLevelKey]
+    // Own keys only: an organization named "constructor" is not Object's.
+    const expected = isReservedKey(key) ? TOP_LEVEL_KEYS[key] : undefined
     if (expected && typeof value !== expected) {
       throw new MalformedConfigError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
         suggestion: logoutAdvice,
@@ -510,5 +511,5 @@ function systemReason(error: unknown): string {
     EPERM: 'operation not permitted',
     EROFS: 'the file system is read-only',
   }
-  return (code && reasons[code]) ?? message
+  return (code && Object.hasOwn(reasons, code) ? reasons[code] : undefined) ?? message
 }

@@ -50,16 +50,19 @@ export function envName(name: SettingName): string {
 
 export function resolveSettings(data: ConfigData, env: NodeJS.ProcessEnv = process.env): Settings {
   const org = env.PIPECAT_ORG ?? (typeof data.org === 'string' ? data.org : undefined)
-  const orgTable = org && isTable(data[org]) ? (data[org]) : {}
+  // Own keys only: names come from the file and the environment ("constructor" is an organization, not Object's).
+  const own = (table: Record<string, unknown>, key: string): unknown => (Object.hasOwn(table, key) ? table[key] : undefined)
+  const table = org ? own(data, org) : undefined
+  const orgTable = isTable(table) ? table : {}
 
   const resolve = (name: SettingName): ResolvedSetting => {
     const variable = envName(name)
-    const fromEnv = env[variable]
+    const fromEnv = own(env, variable) as string | undefined
     if (fromEnv !== undefined && fromEnv !== '') return {env: variable, source: 'environment', value: fromEnv}
     // Only the four credential keys may sit at the top level; anything else there is an organization table.
-    const top = data[name]
+    const top = own(data, name)
     if (typeof top === 'string' || typeof top === 'number') return {env: variable, source: 'file', value: top}
-    const inOrg = orgTable[name]
+    const inOrg = own(orgTable, name)
     if (typeof inOrg === 'string' || typeof inOrg === 'number') return {env: variable, source: 'organization', value: inOrg}
     const fallback = (SETTING_DEFAULTS as Record<string, string>)[name]
     return fallback === undefined ? {env: variable} : {env: variable, source: 'default', value: fallback}

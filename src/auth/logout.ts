@@ -5,7 +5,13 @@
  */
 import type {Context} from '../context.js'
 
-import {CREDENTIAL_KEYS, removeCredentials, storedCredentials} from '../config/document.js'
+import {
+  credentialTables,
+  CREDENTIAL_KEYS,
+  removeCredentials,
+  storedCredentials,
+  TABLE_CREDENTIAL_KEYS,
+} from '../config/document.js'
 import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
@@ -46,12 +52,16 @@ export async function logout(context: Context): Promise<LogoutResult> {
   const base = {
     backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
   }
-  const stored = storedCredentials(snapshot.data)
+  const envOrg = context.env.PIPECAT_ORG || undefined
+  // The top level, else the active organization's table, where the official CLI also reads a token.
+  const tables = credentialTables(snapshot.data, envOrg)
+  const stored = storedCredentials(snapshot.data) ?? tables.map(([, table]) => storedCredentials(table)).find(Boolean)
   const tokenIssuer = stored?.issuer ?? null
   if (!stored) {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
-    const isRemoved = hasLeftovers && (await removeCredentials(store))
+      || tables.some(([, table]) => TABLE_CREDENTIAL_KEYS.some(key => Object.hasOwn(table, key)))
+    const isRemoved = hasLeftovers && (await removeCredentials(store, envOrg))
     return {
       ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
@@ -75,7 +85,7 @@ export async function logout(context: Context): Promise<LogoutResult> {
     })
   }
 
-  const isRemoved = await removeCredentials(store)
+  const isRemoved = await removeCredentials(store, envOrg)
   return {
     ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }

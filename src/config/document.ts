@@ -115,11 +115,29 @@ export async function saveCredentials<O extends Organization>(
   })
 }
 
-/** Removes the credential keys, keeping everything else; false when there were none (a missing file is not created). */
-export async function removeCredentials(store: ConfigStore): Promise<boolean> {
+/** Credential keys the official CLI also reads from the active organization's table when the top level has none. */
+export const TABLE_CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_at'] as const
+
+/** The tables credentials may sit in: the file's active organization's (where the official CLI looks) and PIPECAT_ORG's. */
+export function credentialTables(data: ConfigData, envOrg?: string): Array<[string, Record<string, unknown>]> {
+  const names = new Set([envOrg, typeof data.org === 'string' ? data.org : undefined].filter(name => name !== undefined && name !== ''))
+  return [...names].flatMap(name => (Object.hasOwn(data, name) && isTable(data[name]) ? [[name, data[name]] as [string, Record<string, unknown>]] : []))
+}
+
+/**
+ * Removes the credential keys from the top level and from the active organization's table (`envOrg`: PIPECAT_ORG),
+ * keeping everything else; false when there were none (a missing file is not created).
+ */
+export async function removeCredentials(store: ConfigStore, envOrg?: string): Promise<boolean> {
   return store.update(({data, exists}) => {
-    if (!exists || CREDENTIAL_KEYS.every(key => !Object.hasOwn(data, key))) return {result: false}
+    const tables = credentialTables(data, envOrg).filter(([, table]) => TABLE_CREDENTIAL_KEYS.some(key => Object.hasOwn(table, key)))
+    if (!exists || (CREDENTIAL_KEYS.every(key => !Object.hasOwn(data, key)) && tables.length === 0)) return {result: false}
     const rest = Object.fromEntries(Object.entries(data).filter(([key]) => !(CREDENTIAL_KEYS as readonly string[]).includes(key)))
+    for (const [name, table] of tables) {
+      const kept = Object.fromEntries(Object.entries(table).filter(([key]) => !(TABLE_CREDENTIAL_KEYS as readonly string[]).includes(key)))
+      Object.defineProperty(rest, name, {configurable: true, enumerable: true, value: kept, writable: true})
+    }
+
     return {data: rest, result: true}
   })
 }

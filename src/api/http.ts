@@ -159,7 +159,9 @@ export class HttpClient {
       })
       response = await pending
     } catch (error) {
-      throw networkError(error as RequestError, host, timeoutMs, signal, secrets)
+      throw networkError(error as RequestError, {
+        host, secrets, signal, timeoutMs,
+      })
     }
 
     const parsed = parseBody(response.body)
@@ -187,8 +189,8 @@ const notJson = Symbol('not JSON')
 
 /** Credentials go only to the origin they belong to: a request that carries any must name it, and be addressed there. */
 function checkAudience(url: URL, {audience, bearer, form, json, searchParams}: RequestOptions): void {
-  const carries = Boolean(bearer) || form !== undefined || json !== undefined || searchParams !== undefined
-  if (!carries) return
+  const isCarries = Boolean(bearer) || form !== undefined || json !== undefined || searchParams !== undefined
+  if (!isCarries) return
   const expected = audience === undefined ? undefined : new URL(audience).origin
   if (expected === url.origin) return
   throw new ServiceError(`Refusing to send credentials to ${url.origin}: they belong to ${expected ?? 'no known service'}. Nothing was sent.`, {
@@ -257,7 +259,9 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ])
 
-function networkError(error: RequestError, host: string, timeoutMs: number, signal: AbortSignal | undefined, secrets: Secrets): Error {
+type Attempt = {host: string; secrets: Secrets; signal?: AbortSignal; timeoutMs: number}
+
+function networkError(error: RequestError, {host, secrets, signal, timeoutMs}: Attempt): Error {
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : error
   const suggestion = 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again.'
   const code = error.code ?? ''

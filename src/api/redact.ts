@@ -63,7 +63,7 @@ export class Secrets {
   /** The text with every secret replaced by ****. */
   scrub(text: string): string {
     let clean = text
-    for (const secret of this.values) clean = clean.replaceAll(secret, MASK)
+    for (const secret of this.values) clean = clean.replaceAll(secret, () => MASK)
     return clean
   }
 

@@ -6,8 +6,8 @@
 import type {Context} from '../context.js'
 
 import {
-  credentialTables,
   CREDENTIAL_KEYS,
+  credentialTables,
   removeCredentials,
   storedCredentials,
   TABLE_CREDENTIAL_KEYS,
@@ -52,7 +52,7 @@ export async function logout(context: Context): Promise<LogoutResult> {
   const base = {
     backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
   }
-  const envOrg = context.env.PIPECAT_ORG || undefined
+  const envOrg = context.env.PIPECAT_ORG
   // The top level, else the active organization's table, where the official CLI also reads a token.
   const tables = credentialTables(snapshot.data, envOrg)
   const stored = storedCredentials(snapshot.data) ?? tables.map(([, table]) => storedCredentials(table)).find(Boolean)

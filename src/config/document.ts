@@ -108,7 +108,9 @@ export async function saveCredentials<O extends Organization>(
     // Defined, not assigned: an organization named "__proto__" is a table like any other.
     const {name} = organization
     if (!isReservedKey(name) && !(Object.hasOwn(next, name) && isTable(next[name]))) {
-      Object.defineProperty(next, name, {configurable: true, enumerable: true, value: {}, writable: true})
+      Object.defineProperty(next, name, {
+        configurable: true, enumerable: true, value: {}, writable: true,
+      })
     }
 
     return {data: next, result: {organization, previous: storedCredentials(data)}}
@@ -120,7 +122,7 @@ export const TABLE_CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_a
 
 /** The tables credentials may sit in: the file's active organization's (where the official CLI looks) and PIPECAT_ORG's. */
 export function credentialTables(data: ConfigData, envOrg?: string): Array<[string, Record<string, unknown>]> {
-  const names = new Set([envOrg, typeof data.org === 'string' ? data.org : undefined].filter(name => name !== undefined && name !== ''))
+  const names = new Set([envOrg, typeof data.org === 'string' ? data.org : undefined].filter((name): name is string => Boolean(name)))
   return [...names].flatMap(name => (Object.hasOwn(data, name) && isTable(data[name]) ? [[name, data[name]] as [string, Record<string, unknown>]] : []))
 }
 
@@ -135,7 +137,9 @@ export async function removeCredentials(store: ConfigStore, envOrg?: string): Pr
     const rest = Object.fromEntries(Object.entries(data).filter(([key]) => !(CREDENTIAL_KEYS as readonly string[]).includes(key)))
     for (const [name, table] of tables) {
       const kept = Object.fromEntries(Object.entries(table).filter(([key]) => !(TABLE_CREDENTIAL_KEYS as readonly string[]).includes(key)))
-      Object.defineProperty(rest, name, {configurable: true, enumerable: true, value: kept, writable: true})
+      Object.defineProperty(rest, name, {
+        configurable: true, enumerable: true, value: kept, writable: true,
+      })
     }
 
     return {data: rest, result: true}

@@ -8,6 +8,7 @@ import type {LoadedConfig} from './load.js'
 import {printable} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
 import {expiryFrom, organizationTables, storedCredentials} from './document.js'
+import {redactText, redactValue, SECRET_SETTINGS} from './redact.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
 export type ConfigReport = {
@@ -21,65 +22,23 @@ export type ConfigReport = {
   tokenIssuer: null | string;
 }
 
-const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
-/** Key names that hold credentials, wherever they sit in the file. */
-const SECRET_KEY = /token|secret|passw|credential|auth|private|cookie|session|pem|signature|key$|key_|_key/iv
-/** Public keys are meant to be shown (`default_public_key` and its name). */
-const PUBLIC_KEY = /public/iv
-/** Settings (API paths, hosts) are not secrets, even where their names look like one (`auth_config_path`). */
+/** Settings (API paths, hosts) are not secrets by name, even where their names look like one (`auth_config_path`). */
 const PLAIN_SETTINGS = new Set<string>(SETTING_NAMES.filter(name => !SECRET_SETTINGS.has(name)))
-const PUBLIC_KEY_PREFIX = 'pk_'
+const isPlainSetting = (key: string) => PLAIN_SETTINGS.has(key)
 
-/** A secret as its type prefix and ****: `pcc_pat_****`, `eyJ****` (a JWT), or `****`. */
-export function redact(secret: string): string {
-  if (secret === '') return ''
-  if (secret.startsWith('eyJ')) return 'eyJ****'
-  const prefix = /^(?:[a-z]{2,8}_){1,2}/v.exec(secret)?.[0] ?? ''
-  return `${prefix}****`
-}
-
-/** JSON.rawJSON (Node 21+), which TypeScript's es2024 library does not declare yet. */
-const {rawJSON} = JSON as unknown as {rawJSON: (text: string) => unknown}
-
-function isSecretKey(key: string): boolean {
-  if (SECRET_SETTINGS.has(key)) return true
-  return SECRET_KEY.test(key) && !PUBLIC_KEY.test(key) && !PLAIN_SETTINGS.has(key)
-}
-
-/**
- * A value as `cloud config` may show it: under a key that names a credential,
- * at any depth, a string keeps only its type prefix and anything else (a
- * number, a list, a table) is hidden whole; other tables and lists are
- * looked into the same way.
- */
-export function redactValue(key: string, value: unknown): unknown {
-  if (isSecretKey(key)) {
-    // Publishable keys (pk_...) are not secrets.
-    if (typeof value === 'string') return value.startsWith(PUBLIC_KEY_PREFIX) && !SECRET_SETTINGS.has(key) ? value : redact(value)
-    return '****'
-  }
-
-  // An integer beyond 2^53 (kept exactly when read): its exact digits, as a number in JSON.
-  if (typeof value === 'bigint') return rawJSON(String(value))
-  if (Array.isArray(value)) return value.map(item => redactValue('', item))
-  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactValue(name, item)]))
-  }
-
-  return value
-}
+export {redact} from './redact.js'
 
 export function configReport({settings, snapshot, store}: LoadedConfig, now = Date.now() / 1000): ConfigReport {
   const entries = SETTING_NAMES.map(name => {
     const {env, source, value} = settings[name]
-    return [name, {env, source: source ?? null, value: value === undefined ? null : (redactValue(name, value) as number | string)}]
+    return [name, {env, source: source ?? null, value: value === undefined ? null : (redactValue(name, value, isPlainSetting) as number | string)}]
   })
   const expiresAt = expiryFrom(settings.token_expires_at.value)
   const tokenExpiry = expiresAt !== undefined && settings.token.value ? (expiryOf(expiresAt, now) ?? null) : null
   const organizations = Object.fromEntries(
     Object.entries(organizationTables(snapshot.data)).map(([org, table]) => [
       org,
-      Object.fromEntries(Object.entries(table).map(([key, value]) => [key, redactValue(key, value)])),
+      Object.fromEntries(Object.entries(table).map(([key, value]) => [key, redactValue(key, value, isPlainSetting)])),
     ]),
   )
 
@@ -90,7 +49,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     path: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
-    tokenIssuer: storedCredentials(snapshot.data)?.issuer ?? null,
+    tokenIssuer: redactText(storedCredentials(snapshot.data)?.issuer ?? '') || null,
   }
 }
 

@@ -12,7 +12,7 @@ import {runCommand} from '../support/in-process.js'
 import {emulatorSuite} from '../support/suite.js'
 
 const KEYS = ['token', 'refresh_token', 'token_expires_at'] as const
-type Place = 'active organization table' | 'PIPECAT_ORG table' | 'top level and active organization table' | 'top level'
+type Place = 'active organization table' | 'PIPECAT_ORG table' | 'top level' | 'top level and active organization table'
 const PLACES: Place[] = ['top level', 'active organization table', 'PIPECAT_ORG table', 'top level and active organization table']
 
 describe('logout removes credentials wherever they are read from', function () {

@@ -41,10 +41,11 @@ const SCENARIOS: Scenario[] = [
 /** Every secret value the CLI's requests carried (not the browser's): the bearer, body values (form or JSON) and query values. */
 function carriedSecrets(requests: RecordedRequest[]): string[] {
   const secrets: string[] = []
-  for (const request of requests.filter(({headers}) => String(headers['user-agent']).startsWith('@pipecat-ai/plugin-cloud/'))) {
+  const fromCli = requests.filter(({headers}) => String(headers['user-agent']).startsWith('@pipecat-ai/plugin-cloud/'))
+  for (const request of fromCli) {
     const {authorization} = request.headers
     if (typeof authorization === 'string') secrets.push(authorization.replace(/^Bearer /v, ''))
-    let fields: Record<string, unknown> = {}
+    let fields: Record<string, unknown>
     try {
       fields = JSON.parse(request.body) as Record<string, unknown>
     } catch {
@@ -64,29 +65,10 @@ describe('echoed secrets are never printed, at any status, on any endpoint', fun
   const suite = emulatorSuite()
 
   const run = async (scenario: Scenario, json: boolean) => {
-    const emulator = suite.emulator
+    const {emulator} = suite
     const flag = json ? ['--json'] : []
     const login = ['cloud', 'auth', 'login', '--timeout', '10', ...flag]
     switch (scenario.run) {
-    case 'whoami':
-    case 'whoami-refresh':
-    case 'logout': {
-      const ttl = scenario.run === 'whoami-refresh' ? 10 : 3600
-      const tokens = emulator.issueTokens({ttl})
-      suite.config = await tempConfig(configText({expiresIn: ttl, refreshToken: tokens.refresh_token, token: tokens.access_token}))
-      const command = scenario.run === 'logout' ? 'logout' : 'whoami'
-      return runCommand(['cloud', 'auth', command, ...flag], {env: emulatorEnv(emulator, suite.config)})
-    }
-
-    case 'login-with-token': {
-      return runCommand([...login, '--with-token'], {env: emulatorEnv(emulator, suite.config), stdin: Readable.from([emulator.issuePat()])})
-    }
-
-    case 'login-token-flow': {
-      Object.assign(emulator.knobs, {autoApprove: true, legacyOnly: true})
-      return runCommand([...login, '--headless'], {env: emulatorEnv(emulator, suite.config), stdin: openStdin()})
-    }
-
     case 'login-code': {
       emulator.knobs.autoApprove = true
       let seen = ''
@@ -101,6 +83,25 @@ describe('echoed secrets are never printed, at any status, on any endpoint', fun
         },
         stdin: openStdin(),
       })
+    }
+
+    case 'login-token-flow': {
+      Object.assign(emulator.knobs, {autoApprove: true, legacyOnly: true})
+      return runCommand([...login, '--headless'], {env: emulatorEnv(emulator, suite.config), stdin: openStdin()})
+    }
+
+    case 'login-with-token': {
+      return runCommand([...login, '--with-token'], {env: emulatorEnv(emulator, suite.config), stdin: Readable.from([emulator.issuePat()])})
+    }
+
+    case 'logout':
+    case 'whoami':
+    case 'whoami-refresh': {
+      const ttl = scenario.run === 'whoami-refresh' ? 10 : 3600
+      const tokens = emulator.issueTokens({ttl})
+      suite.config = await tempConfig(configText({expiresIn: ttl, refreshToken: tokens.refresh_token, token: tokens.access_token}))
+      const command = scenario.run === 'logout' ? 'logout' : 'whoami'
+      return runCommand(['cloud', 'auth', command, ...flag], {env: emulatorEnv(emulator, suite.config)})
     }
     }
   }

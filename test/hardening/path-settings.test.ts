@@ -56,13 +56,16 @@ describe('path settings cannot move credentials to another host', function () {
         const hostile = `@127.0.0.1:${new URL(serviceB.url).port}/${name}`
         if (command === 'login') Object.assign(serviceA.knobs, {autoApprove: true, legacyOnly: true})
         const tokens = serviceA.issueTokens({ttl: name === 'auth_config_path' ? 10 : 3600})
-        const seed = command === 'login' ? 'org = "user-namespace"\n' : configText({
-          expiresIn: name === 'auth_config_path' ? 10 : 3600, refreshToken: tokens.refresh_token, token: tokens.access_token,
-        })
+        const seed = command === 'login'
+          ? 'org = "user-namespace"\n'
+          : configText({
+            expiresIn: name === 'auth_config_path' ? 10 : 3600, refreshToken: tokens.refresh_token, token: tokens.access_token,
+          })
         const line = `${name} = ${JSON.stringify(hostile)}\n`
         let text = place === 'top level' ? line + seed : seed
         if (place === 'organization table') {
-          text = seed.includes('[user-namespace]\n') ? seed.replace('[user-namespace]\n', `[user-namespace]\n${line}`) : `${seed}\n[user-namespace]\n${line}`
+          const [before, after] = seed.split('[user-namespace]\n', 2)
+          text = after === undefined ? `${seed}\n[user-namespace]\n${line}` : `${before}[user-namespace]\n${line}${after}`
         }
 
         suite.config = await tempConfig(text)
@@ -76,7 +79,7 @@ describe('path settings cannot move credentials to another host', function () {
         if (place === 'top level' && command === 'logout') expect(output).to.contain('it was moved to')
         else expect(output).to.contain(name)
         if (place === 'environment') expect(output).to.contain(`from the environment variable PIPECAT_${name.toUpperCase()}`)
-        if (place === 'organization table') expect(output).to.contain('from the active organization\'s table')
+        else if (place === 'organization table') expect(output).to.contain('from the active organization\'s table')
         expectNoSecrets(result, tokens.access_token, tokens.refresh_token)
       })
     }

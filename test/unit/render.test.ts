@@ -26,7 +26,7 @@ describe('render functions', () => {
       expect(lines[1]).to.equal('')
       const header = lines[2]!
       const valueColumn = header.indexOf('VALUE')
-      expect(lines.find(line => line.startsWith('token '))).to.equal(`${'token'.padEnd(valueColumn)}${'emu_at_****'.padEnd(header.indexOf('SOURCE') - valueColumn)}config file`)
+      expect(lines.find(line => line.startsWith('token '))).to.equal(`${'token'.padEnd(valueColumn)}${'****'.padEnd(header.indexOf('SOURCE') - valueColumn)}config file`)
       expect(lines.find(line => line.startsWith('token_expires_at'))).to.contain('2027-01-15T10:00:00.000Z (in 2 h)')
       expect(lines.find(line => line.startsWith('default_public_key '))).to.match(/pk_a\s+organization table$/v)
       expect(lines.find(line => line.startsWith('refresh_token'))).to.match(/^refresh_token\s+\(not set\)$/v)

@@ -14,7 +14,7 @@ import {
 import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
-import {terminalSafe} from './text.js'
+import {jsonSafe, oneLine, terminalSafe} from './text.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -30,9 +30,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
       // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
-      ux.stderr(`${ux.colorize('red', 'Error:')} ${terminalSafe(cliError.message)}`)
-      if (cliError.suggestions?.length) ux.stderr(`Try this: ${terminalSafe(cliError.suggestions.join(' '))}`)
-      if (process.env.DEBUG) ux.stderr(cliError.stack ?? '')
+      ux.stderr(`${ux.colorize('red', 'Error:')} ${oneLine(cliError.message)}`)
+      if (cliError.suggestions?.length) ux.stderr(`Try this: ${oneLine(cliError.suggestions.join(' '))}`)
+      // A stack is many lines, but the message in it came from outside too: no escape sequence reaches the terminal.
+      if (process.env.DEBUG) ux.stderr(terminalSafe(cliError.stack ?? ''))
       cliError.skipOclifErrorHandling = true
     }
 
@@ -65,20 +66,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.context = createContext({
       env: process.env,
       output: {
-        // Every line may carry text from the service or the file: no terminal escapes get through.
+        // Every line may carry text from the service or the file: it stays one line, and no terminal escapes get through.
         log: line => {
-          this.log(terminalSafe(line))
+          this.log(oneLine(line))
         },
         // The sign-in address must reach an agent that asked for --json, too.
         notice(line) {
-          ux.stderr(terminalSafe(line))
+          ux.stderr(oneLine(line))
         },
         progress: line => {
-          this.logToStderr(terminalSafe(line))
+          this.logToStderr(oneLine(line))
         },
         // Warnings go to stderr, also under --json (stdout stays one JSON document).
         warn(message) {
-          ux.stderr(`Warning: ${terminalSafe(message)}`)
+          ux.stderr(`Warning: ${oneLine(message)}`)
         },
       },
       signal: this.interruption.signal,
@@ -144,6 +145,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         code: code ?? 'internal', exit: oclif?.exit ?? ExitCode.failure, message, suggestions: suggestions ?? [],
       },
     }
+  }
+
+  /** The --json document (result or error), with bidi, C1 and other invisible controls escaped. */
+  override logJson(json: unknown): void {
+    ux.stdout(jsonSafe(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
   }
 
   /** The plugin, then the host CLI when there is one (standalone, the plugin is the CLI: named once). */

@@ -9,7 +9,7 @@ const CONTROL_HELP = [
   '  GET  /__emulator/state     {url, issuer, knobs, stats, requests: count}',
   '  GET  /__emulator/requests  {requests: [{at, method, path, query, headers, body}]}',
   '  POST /__emulator/knobs     JSON object merged over the knobs (top level only; unknown names: 400):',
-  '    accessTokenTtl S, latencyMs MS, longPollMs MS (earlier flow: hold a pending status poll)',
+  '    accessTokenTtl S, latencyMs MS, longPollMs MS (earlier flow: hold a pending status poll), tokenFlowCode TEXT',
   '    autoApprove, issueRefreshToken, legacyOnly: booleans',
   '    callbackIss: iss on the OAuth redirect ("..." replaces it, null leaves it out)',
   '    discovery: {...} merged over the OpenID discovery document',

@@ -38,7 +38,7 @@ export function injectFailure(res: ServerResponse, failure: Failure, received?: 
   const status = failure.status ?? (kind === 'status' ? 500 : 200)
   switch (kind) {
   case 'status': {
-    sendJson(res, status, {code: String(status), error: `Injected failure (${status})`}, headers)
+    sendJson(res, status, {code: String(status), error: failure.message ?? `Injected failure (${status})`}, headers)
     break
   }
 

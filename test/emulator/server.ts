@@ -61,6 +61,8 @@ export type FailureKind = 'bad-json' | 'echo' | 'hang' | 'html' | 'reset' | 'sta
 export type Failure = {
   /** default 'status' */
   kind?: FailureKind;
+  /** kind 'status': the `error` text of the answer (default "Injected failure (STATUS)") */
+  message?: string;
   /** seconds, or an HTTP date (a past one: retry at once), sets Retry-After */
   retryAfter?: number | string;
   /** default 500 for 'status', 200 for the other kinds */
@@ -88,6 +90,8 @@ export type Knobs = {
   /** earlier flow: hold a pending status request this long before answering pending */
   longPollMs: number;
   organizations: Organization[];
+  /** earlier flow: the user code to show (default: a new random one per flow) */
+  tokenFlowCode: string;
   user: {emails: string[]; userId: string};
 }
 
@@ -161,6 +165,7 @@ export function defaultKnobs(): Knobs {
       {name: 'user-namespace', verboseName: 'Demo User'},
       {name: 'acme', verboseName: 'Acme Inc'},
     ],
+    tokenFlowCode: '',
     user: {emails: ['dev@example.com'], userId: 'user_emulator_01'},
   }
 }

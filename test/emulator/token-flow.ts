@@ -29,7 +29,7 @@ export type TokenFlow = {
 export function startTokenFlow(state: State, {res, url}: Context): void {
   const id = randomUUID()
   const flow: TokenFlow = {state: 'pending', waiters: new Set(), waitSecret: randomBytes(24).toString('base64url')}
-  if (url.searchParams.get('use_code') === 'true') flow.code = userCode()
+  if (url.searchParams.get('use_code') === 'true') flow.code = state.knobs.tokenFlowCode || userCode()
   state.flows.set(id, flow)
   sendJson(res, 200, {
     token_flow_id: id,

@@ -97,6 +97,7 @@ export class HttpClient {
   static async create({timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
     // node:http(s) too, not at module load: error types from here are used by commands that never send a request.
     const [{default: got}, {Agent: HttpAgent}, {Agent: HttpsAgent}] = await Promise.all([import('got'), import('node:http'), import('node:https')])
+    checkProxyVariables(process.env)
     const agents: Agents = {
       // This machine is never reached through a proxy: a plaintext one would see the bearer token of a local service.
       direct: {http: new HttpAgent({keepAlive: true}), https: new HttpsAgent({keepAlive: true})},
@@ -186,6 +187,23 @@ export class HttpClient {
 }
 
 const notJson = Symbol('not JSON')
+
+/** The variables Node's proxy support reads, each of which it refuses (with its value, password and all) when it is not a URL. */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const
+
+/** A proxy variable that is not a URL: named, and shown without the user and password it may carry. */
+function checkProxyVariables(env: NodeJS.ProcessEnv): void {
+  for (const name of PROXY_VARIABLES) {
+    const value = env[name]
+    if (!value || URL.canParse(value)) continue
+    // Everything up to the last @ may be credentials (a password can hold / or @ itself).
+    const at = value.lastIndexOf('@')
+    const shown = at === -1 ? value : `${/^[a-z][\w+.\-]*:\/\//iv.exec(value)?.[0] ?? ''}****${value.slice(at)}`
+    throw new NetworkError(`The proxy variable ${name} is not a valid URL (${shown}).`, {
+      suggestion: `Fix or unset ${name}: it should look like https://proxy.example.com:8080, with user:password@ before the host if the proxy asks for them.`,
+    })
+  }
+}
 
 /** Credentials go only to the origin they belong to: a request that carries any must name it, and be addressed there. */
 function checkAudience(url: URL, {audience, bearer, form, json, searchParams}: RequestOptions): void {

@@ -6,12 +6,13 @@
  *
  * Anything on this machine can reach it: an answer for another sign-in (its
  * state does not match) gets an error page and is ignored, and connections
- * that send nothing are dropped, oldest first, so they cannot crowd out the
- * browser.
+ * that send nothing for a second are dropped, oldest first, so they cannot
+ * crowd out the browser.
  */
 import type {AddressInfo, Socket} from 'node:net'
 
 import {timingSafeEqual} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import {
   createServer,
   type IncomingMessage,
@@ -63,8 +64,10 @@ export type LoopbackCallback = {
 
 /** How long close() lets a page that is being sent finish. */
 const CLOSE_GRACE_MS = 1000
-/** Open connections kept; past this, the oldest one not being answered is dropped (a browser uses a handful). */
+/** Silent connections kept; past this, the oldest one silent for SILENT_MS is dropped (a browser uses a handful). */
 const MAX_CONNECTIONS = 32
+/** A browser sends its request at once: a connection silent this long may be dropped to make room. */
+const SILENT_MS = 1000
 /** A browser sends its request at once; a connection still silent after this is dropped. */
 const HEADERS_TIMEOUT_MS = 10_000
 
@@ -181,25 +184,63 @@ function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<S
 }
 
 /**
- * At most MAX_CONNECTIONS open: a new connection (the browser's, likely) drops the oldest ones that are not
- * waiting for their page. Refusing newcomers instead (`server.maxConnections`) would turn the browser away.
+ * Silent connections (no request yet) are dropped, oldest first, only when more than MAX_CONNECTIONS are open and
+ * they have been silent for SILENT_MS, as seen by two sweeps in a row (so a busy event loop that has not read a
+ * request yet does not count as silence). A connection that spoke, or is younger (the browser's, likely), stays;
+ * refusing newcomers (`server.maxConnections`) would turn the browser away. Only past a hard cap, half the
+ * process's open-file limit, is the oldest silent one dropped at once: running out of files would drop them all.
  */
 function capConnections(server: Server, pending: Set<ServerResponse>): void {
-  const open = new Set<Socket>()
-  server.on('connection', (socket: Socket) => {
-    open.add(socket)
-    socket.once('close', () => {
-      open.delete(socket)
-    })
-    if (open.size <= MAX_CONNECTIONS) return
+  // Silent connections by when they opened, oldest first (a Map keeps insertion order); `seen`: old at the last sweep.
+  const silent = new Map<Socket, {openedAt: number; seen: boolean}>()
+  const hardCap = Math.max(MAX_CONNECTIONS * 2, Math.floor(openFilesLimit() / 2))
+  const drop = (socket: Socket, answering: Set<unknown>) => {
+    silent.delete(socket)
+    if (!answering.has(socket)) socket.destroy()
+  }
+
+  const sweep = () => {
+    const now = Date.now()
     const answering = new Set([...pending].map(res => res.socket))
-    for (const old of open) {
-      if (open.size <= MAX_CONNECTIONS) break
-      if (old === socket || answering.has(old)) continue
-      open.delete(old)
-      old.destroy()
+    for (const [socket, entry] of silent) {
+      if (silent.size <= MAX_CONNECTIONS || now - entry.openedAt < SILENT_MS) break
+      if (entry.seen) drop(socket, answering)
+      else entry.seen = true
+    }
+  }
+
+  const timer = setInterval(sweep, SILENT_MS / 4)
+  timer.unref()
+  server.on('close', () => {
+    clearInterval(timer)
+  })
+  server.on('connection', (socket: Socket) => {
+    silent.set(socket, {openedAt: Date.now(), seen: false})
+    socket.once('close', () => {
+      silent.delete(socket)
+    })
+    if (silent.size <= hardCap) return
+    const answering = new Set([...pending].map(res => res.socket))
+    for (const [old] of silent) {
+      if (silent.size <= hardCap) break
+      if (old !== socket) drop(old, answering)
     }
   })
+  // A whole request arrived: this connection speaks, whatever it asks.
+  server.on('request', (req: IncomingMessage) => {
+    silent.delete(req.socket)
+  })
+}
+
+/** The soft limit on open files (Linux: /proc/self/limits); a small default elsewhere (macOS allows 256). */
+function openFilesLimit(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8')
+    const soft = Number(/^Max open files\s+(\d+)/mv.exec(limits)?.[1])
+    return Number.isFinite(soft) && soft > 0 ? soft : 256
+  } catch {
+    return 256
+  }
 }
 
 function isSameSecret(given: string, expected: string): boolean {

@@ -11,6 +11,17 @@ if (major < 22) {
 const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 
+// A user with no passwd entry (docker run --user 1234) and no SHELL: oclif asks os.userInfo() for the shell,
+// which throws there. SHELL is what it reads first, so say it for it.
+if (!process.env.SHELL) {
+  const {userInfo} = await import('node:os')
+  try {
+    userInfo()
+  } catch {
+    process.env.SHELL = '/bin/sh'
+  }
+}
+
 const {execute} = await import('@oclif/core')
 
 // `pipecat ... | head` closes stdout early: end quietly, as other CLIs do.

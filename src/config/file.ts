@@ -27,6 +27,7 @@ import {
   isTable,
   TOP_LEVEL_KEYS,
 } from './document.js'
+import {foreignLinkProblem, openedPath} from './links.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -121,6 +122,8 @@ export type ConfigStoreOptions = {
 }
 
 export class ConfigStore {
+  /** Where the file was when last read, through any symlink (null: there was none); writes go there, never through a link planted since. */
+  private readAt?: null | string
   private readonly signal?: AbortSignal
   private readonly warn: (message: string) => void
 
@@ -141,7 +144,9 @@ export class ConfigStore {
   }
 
   async read(): Promise<ConfigSnapshot> {
+    await this.refuseForeignLink()
     const opened = await this.openRegular()
+    this.readAt = opened ? await openedPath(opened.handle, this.path) : null
     if (!opened) return {data: {}, exists: false}
     const {handle, stats} = opened
     try {
@@ -320,6 +325,7 @@ export class ConfigStore {
 
   /** Before writing: whatever is at the path must be a file we would read, in a folder we would trust. */
   private async inspect(): Promise<void> {
+    await this.refuseForeignLink()
     let stats: Stats
     try {
       stats = await stat(this.path)
@@ -403,8 +409,22 @@ export class ConfigStore {
     return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. Run \`chmod 600 ${this.path}\`.`
   }
 
-  /** Writes go through a symlinked config file to its target, so dotfile managers keep their link. */
+  /** A symlink at the path that another user planted where others can write: ConfigFileError. */
+  private async refuseForeignLink(): Promise<void> {
+    const problem = await foreignLinkProblem(this.path)
+    if (!problem) return
+    throw new ConfigFileError(`The config file ${this.path} is not trusted: ${problem}.`, {
+      suggestion: 'Nothing was read or written. Set PIPECAT_CONFIG_PATH to a file in a folder of your own, or ask whoever made the link to remove it.',
+    })
+  }
+
+  /**
+   * Writes go through a symlinked config file to its target, so dotfile managers keep their link: the target
+   * as resolved when the file was read, or the path itself when there was no file then (a link planted since is replaced,
+   * not followed).
+   */
   private async writeTarget(): Promise<string> {
+    if (this.readAt !== undefined) return this.readAt ?? this.path
     try {
       return await realpath(this.path)
     } catch {

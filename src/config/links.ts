@@ -6,9 +6,8 @@
  * goes to the path resolved when the file was read, never through a link
  * planted since.
  */
-import type {FileHandle} from 'node:fs/promises'
-
 import {
+  type FileHandle,
   lstat,
   readlink,
   realpath,

@@ -21,12 +21,9 @@ import {parse, stringify, TomlError} from 'smol-toml'
 import {ConfigFileError, MalformedConfigError} from '../errors.js'
 import {uninterrupted} from '../interrupt.js'
 import {sleep} from '../wait.js'
-import {
-  type ConfigData,
-  isTable,
-  TOP_LEVEL_KEYS,
-  type TopLevelKey,
-} from './document.js'
+import {repairBinding} from './binding.js'
+import {type ConfigData, isTable} from './data.js'
+import {TOP_LEVEL_KEYS, type TopLevelKey} from './document.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -193,7 +190,7 @@ export class ConfigStore {
    * rewritten in the file's own text; everything else keeps its bytes.
    */
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
-    const text = await configText(data, this.path, base)
+    const text = await configText(repairBinding(data), this.path, base)
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')

@@ -58,8 +58,8 @@ export default class Login extends BaseCommand<typeof Login> {
     })
     for (const line of renderLogin(result)) this.context.output.log(line)
     if (result.previousSessionIssuer) {
-      this.context.output.warn(`The session these credentials replaced was issued by ${result.previousSessionIssuer}, so it was not sent to this service `
-        + 'to be ended; it stays valid until it expires. Sign out there to end it now.')
+      this.context.output.warn(`The previous session, with ${result.previousSessionIssuer}, was left signed in: its credentials are not sent to `
+        + 'another service to be ended. It stays valid until it expires; sign out there to end it now.')
     }
 
     if (result.environmentTokenOverrides) {

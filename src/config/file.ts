@@ -24,6 +24,7 @@ import {sleep} from '../wait.js'
 import {repairBinding} from './binding.js'
 import {type ConfigData, isTable} from './data.js'
 import {TOP_LEVEL_KEYS, type TopLevelKey} from './document.js'
+import {isPrivateGroup} from './private-group.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -278,7 +279,7 @@ export class ConfigStore {
       if (file.uid !== me && file.uid !== 0) {
         problems.push(`it is owned by another user (uid ${file.uid})`)
         fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
-      } else if (isWritableByOthers(mode)) {
+      } else if (isWritableByOthers(mode, file)) {
         problems.push(`it is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod 600 ${this.path}\``)
       }
@@ -292,7 +293,7 @@ export class ConfigStore {
       if (stats.uid !== me && stats.uid !== 0) {
         problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
         fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
-      } else if (isWritableByOthers(mode) && !hasBit(mode, STICKY)) {
+      } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
         problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod go-w ${folder}\``)
       }
@@ -448,9 +449,9 @@ function hasBit(mode: number, bit: number): boolean {
   return Math.floor(mode / bit) % 2 === 1
 }
 
-/** Writable by the group or by others. */
-function isWritableByOthers(mode: number): boolean {
-  return hasBit(mode, 0o020) || hasBit(mode, 0o002)
+/** Writable by others, or by a group that is not its owner's private group (Ubuntu's umask 002 makes folders 0775). */
+function isWritableByOthers(mode: number, stats: Stats): boolean {
+  return hasBit(mode, 0o002) || (hasBit(mode, 0o020) && !isPrivateGroup(stats.gid, stats.uid))
 }
 
 function octal(mode: number): string {

@@ -23,7 +23,7 @@ type LoginJson = {
   environmentTokenOverrides: boolean;
   organization: {name: string; verboseName: null | string};
   previousSessionRevocation: null | string;
-  tokenExpiresAt: null | string;
+  tokenExpiry: null | {at: string; expired: boolean; relative: string};
   userId: null | string;
 }
 
@@ -74,7 +74,7 @@ describe('cloud auth login (in-process)', () => {
         email: 'dev@example.com',
         organization: {name: 'user-namespace', verboseName: 'Demo User'},
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
       })
       expectNoSecrets(result, pat)
     })
@@ -155,7 +155,7 @@ describe('cloud auth login (in-process)', () => {
         previousSessionRevocation: null,
         userId: 'user_emulator_01',
       })
-      expect(Date.parse(data.tokenExpiresAt!) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
+      expect(Date.parse(data.tokenExpiry!.at) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
     })
 
     it('denied in the browser: exit 1, nothing written', async () => {

@@ -44,7 +44,7 @@ describe('login and whoami flows, with a context of their own', () => {
       environmentTokenOverrides: false,
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
       previousSessionRevocation: null,
-      tokenExpiresAt: null,
+      tokenExpiry: null,
       userId: 'user_emulator_01',
     })
     expect(await readConfig(suite.config.file)).to.deep.equal({

@@ -84,7 +84,7 @@ describe('cloud auth whoami (in-process)', () => {
       dailyApiKeyError: null,
       email: 'dev@example.com',
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
-      tokenSource: {path: suite.config.file, type: 'file'},
+      tokenSource: {configPath: suite.config.file, type: 'file'},
       userId: 'user_emulator_01',
     })
     expect(report.tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})

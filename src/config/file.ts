@@ -21,13 +21,11 @@ import {parse, stringify, TomlError} from 'smol-toml'
 import {ConfigFileError, MalformedConfigError} from '../errors.js'
 import {uninterrupted} from '../interrupt.js'
 import {sleep} from '../wait.js'
-import {
-  type ConfigData,
-  isReservedKey,
-  isTable,
-  TOP_LEVEL_KEYS,
-} from './document.js'
+import {repairBinding} from './binding.js'
+import {type ConfigData, isTable} from './data.js'
+import {isReservedKey, TOP_LEVEL_KEYS} from './document.js'
 import {foreignLinkProblem, openedPath} from './links.js'
+import {isPrivateGroup} from './private-group.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -199,7 +197,7 @@ export class ConfigStore {
    * rewritten in the file's own text; everything else keeps its bytes.
    */
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
-    const text = await configText(data, this.path, base)
+    const text = await configText(repairBinding(data), this.path, base)
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')
@@ -287,7 +285,7 @@ export class ConfigStore {
       if (file.uid !== me && file.uid !== 0) {
         problems.push(`it is owned by another user (uid ${file.uid})`)
         fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
-      } else if (isWritableByOthers(mode)) {
+      } else if (isWritableByOthers(mode, file)) {
         problems.push(`it is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod 600 ${this.path}\``)
       }
@@ -301,7 +299,7 @@ export class ConfigStore {
       if (stats.uid !== me && stats.uid !== 0) {
         problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
         fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
-      } else if (isWritableByOthers(mode) && !hasBit(mode, STICKY)) {
+      } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
         problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod go-w ${folder}\``)
       }
@@ -472,9 +470,9 @@ function hasBit(mode: number, bit: number): boolean {
   return Math.floor(mode / bit) % 2 === 1
 }
 
-/** Writable by the group or by others. */
-function isWritableByOthers(mode: number): boolean {
-  return hasBit(mode, 0o020) || hasBit(mode, 0o002)
+/** Writable by others, or by a group that is not its owner's private group (Ubuntu's umask 002 makes folders 0775). */
+function isWritableByOthers(mode: number, stats: Stats): boolean {
+  return hasBit(mode, 0o002) || (hasBit(mode, 0o020) && !isPrivateGroup(stats.gid, stats.uid))
 }
 
 function octal(mode: number): string {

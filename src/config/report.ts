@@ -13,9 +13,9 @@ import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js
 
 export type ConfigReport = {
   activeOrganization: null | string;
+  configPath: string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  path: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */
@@ -46,7 +46,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     activeOrganization: settings.org.value === undefined ? null : String(settings.org.value),
     exists: snapshot.exists,
     organizations,
-    path: store.path,
+    configPath: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
     tokenIssuer: redactText(storedCredentials(snapshot.data)?.issuer ?? '') || null,
@@ -78,7 +78,7 @@ function isDefaultPath(name: string, source: null | SettingSource): boolean {
 export function renderConfigReport(report: ConfigReport, {all = false}: {all?: boolean} = {}): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
-  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
+  const lines = [`Config file: ${report.configPath} (${report.exists ? 'exists' : 'does not exist yet'})`]
   if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
   lines.push('')
   const settings = Object.entries(report.settings)

@@ -10,7 +10,9 @@ import {ConfigFileError} from '../errors.js'
 export type PathSetting = Exclude<HostSetting, 'api_host' | 'dashboard_host'>
 
 /** Every path setting: the `*_path` names of the settings. */
-export const PATH_SETTINGS = ['auth_config_path', 'daily_key_path', 'login_path', 'login_status_path', 'logout_path', 'organization_path', 'whoami_path'] as const
+export const PATH_SETTINGS = [
+  'auth_config_path', 'daily_key_path', 'login_path', 'login_status_path', 'logout_path', 'organization_path', 'whoami_path',
+] as const
 
 /** Exactly one `/` first, then no backslash (which the parser reads as `/`), whitespace or control character anywhere. */
 const PATH = /^\/(?![\/\\])[^\\\s\p{Cc}]*$/v
@@ -28,7 +30,8 @@ export function settingOrigin(settings: Settings, name: keyof Settings): string 
 export function checkedPath(settings: Settings, name: PathSetting): string {
   const value = settingText(settings, name)
   if (PATH.test(value)) return value
-  throw new ConfigFileError(`The setting ${name} (${JSON.stringify(value)}, from ${settingOrigin(settings, name)}) is not a path starting with a single "/".`, {
+  const origin = settingOrigin(settings, name)
+  throw new ConfigFileError(`The setting ${name} (${JSON.stringify(value)}, from ${origin}) is not a path starting with a single "/".`, {
     suggestion: `Set ${name} to a path such as ${JSON.stringify(defaultPath(name))}, or remove it to use the default; nothing was sent.`,
   })
 }

@@ -36,9 +36,8 @@ export class Secrets {
     for (const value of values) {
       if (value.length < MIN_SECRET_LENGTH) continue
       // As sent, and as an echo may spell it back: percent-encoded, form-encoded, JSON-escaped.
-      for (const spelling of [value, encodeURIComponent(value), new URLSearchParams({v: value}).toString().slice(2), JSON.stringify(value).slice(1, -1)]) {
-        spellings.add(spelling)
-      }
+      const formEncoded = new URLSearchParams({v: value}).toString().slice(2)
+      for (const spelling of [value, encodeURIComponent(value), formEncoded, JSON.stringify(value).slice(1, -1)]) spellings.add(spelling)
     }
 
     // Longest first, so a secret containing another is removed whole.

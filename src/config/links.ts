@@ -25,7 +25,8 @@ export async function foreignLinkProblem(file: string): Promise<string | undefin
   const folderStats = await stat(folder).catch(() => {})
   // eslint-disable-next-line no-bitwise -- mode bits
   if (!folderStats || (folderStats.mode & 0o022) === 0) return undefined
-  return `it is a symbolic link owned by another user (uid ${link.uid}) in ${folder}, a folder other users can write to, so it was not followed`
+  return `it is a symbolic link owned by another user (uid ${link.uid}) in ${folder}, a folder other users can write to, `
+    + 'so it was not followed'
 }
 
 /** The path of the file a handle has open (Linux: /proc/self/fd), else the path as resolved now. */

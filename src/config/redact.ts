@@ -48,7 +48,22 @@ const PUBLIC_KEY_PREFIX = 'pk_'
 
 /** Prefixes that say what kind of secret a value is, and nothing of the secret itself: the most ever shown. */
 const KNOWN_PREFIXES = [
-  'pcc_pat_', 'sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_', 'github_pat_', 'ghp_', 'gho_', 'ghs_', 'ghu_', 'glpat-', 'xoxb-', 'xoxp-', 'AKIA', 'eyJ',
+  'pcc_pat_',
+  'sk_live_',
+  'sk_test_',
+  'rk_live_',
+  'rk_test_',
+  'whsec_',
+  'github_pat_',
+  'ghp_',
+  'gho_',
+  'ghs_',
+  'ghu_',
+  'glpat-',
+  'xoxb-',
+  'xoxp-',
+  'AKIA',
+  'eyJ',
 ]
 
 /** Secrets inside any value: a known token prefix and what follows it. */
@@ -84,7 +99,8 @@ const {rawJSON} = JSON as unknown as {rawJSON: (text: string) => unknown}
 export function redactText(text: string): string {
   return text
   .replaceAll(USERINFO, '$<scheme>****@')
-  .replaceAll(QUERY_PARAMETER, (whole, lead: string, name: string, value: string) => (value && isSecretParameter(decodeName(name)) ? `${lead}${name}=****` : whole))
+  .replaceAll(QUERY_PARAMETER, (whole, lead: string, name: string, value: string) =>
+    (value && isSecretParameter(decodeName(name)) ? `${lead}${name}=****` : whole))
   .replaceAll(TOKEN_IN_TEXT, (_whole, prefix: string) => `${prefix}****`)
 }
 

@@ -4,7 +4,7 @@
  * another machine (SSH, containers), the user pastes the address it ended on
  * instead. Whichever answer comes first wins; both are checked the same way.
  */
-import type {SignIn, SignInMethod} from './index.js'
+import type {SignIn, SignInMethod} from './types.js'
 
 import {InterruptedError, PipecatError} from '../../errors.js'
 import {abortable} from '../../wait.js'
@@ -19,7 +19,7 @@ import {
   exchangeCode,
   type Provider,
   type TokenSet,
-} from '../oauth.js'
+} from '../../session/oauth.js'
 import {readLines} from '../stdin.js'
 
 /** Unparseable pasted lines answered with a hint before going quiet. */

@@ -5,7 +5,8 @@
  */
 import type {Context, FlowResult} from '../context.js'
 
-import {CREDENTIAL_KEYS, removeCredentials, storedCredentials} from '../config/document.js'
+import {removeCredentials} from '../config/credentials.js'
+import {CREDENTIAL_KEYS, storedCredentials} from '../config/document.js'
 import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'

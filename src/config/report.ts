@@ -10,8 +10,6 @@ import {expiryFrom, organizationTables, storedCredentials} from './document.js'
 import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js'
 
 export type ConfigReport = {
-  /** As every result has (none are raised here: a repaired file mode is warned of while the file is read). */
-  warnings: string[];
   activeOrganization: null | string;
   configPath: string;
   exists: boolean;
@@ -20,6 +18,8 @@ export type ConfigReport = {
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */
   tokenIssuer: null | string;
+  /** As every result has (none are raised here: a repaired file mode is warned of while the file is read). */
+  warnings: string[];
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
@@ -104,7 +104,6 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 }
 
 type Row = [name: string, value: string, origin: string]
-
 
 /** An API path nobody changed: shown only with --all. */
 function isDefaultPath(name: string, source: null | SettingSource): boolean {

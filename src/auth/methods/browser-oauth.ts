@@ -7,9 +7,6 @@
 import type {SignIn, SignInMethod} from './types.js'
 
 import {InterruptedError, PipecatError} from '../../errors.js'
-import {abortable} from '../../wait.js'
-import {showSignInAddress} from '../browser.js'
-import {type CallbackRequest, loopbackCallback} from '../loopback.js'
 import {
   authorizationCode,
   authorizationRequest,
@@ -20,6 +17,9 @@ import {
   type Provider,
   type TokenSet,
 } from '../../session/oauth.js'
+import {abortable} from '../../wait.js'
+import {showSignInAddress} from '../browser.js'
+import {type CallbackRequest, loopbackCallback} from '../loopback.js'
 import {readLines} from '../stdin.js'
 
 /** Unparseable pasted lines answered with a hint before going quiet. */

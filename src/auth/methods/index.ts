@@ -9,7 +9,9 @@ import {browserOAuth} from './browser-oauth.js'
 import {personalAccessToken} from './personal-access-token.js'
 import {tokenFlow} from './token-flow.js'
 
-export type {LoginOptions, Obtained, SignIn, SignInMethod} from './types.js'
+export type {
+  LoginOptions, Obtained, SignIn, SignInMethod,
+} from './types.js'
 
 /** In order: --with-token; OAuth when the service has it; the earlier token flow otherwise. */
 export const SIGN_IN_METHODS: readonly SignInMethod[] = [personalAccessToken, browserOAuth, tokenFlow]

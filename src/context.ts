@@ -9,9 +9,9 @@
 import type {PipecatApi} from './api/pipecat.js'
 import type {Session} from './session/session.js'
 
-import {defaultConfigPath} from './config/file.js'
+import {ConfigStore, defaultConfigPath} from './config/file.js'
 import {loadConfig, type LoadedConfig} from './config/load.js'
-import {settingText} from './config/settings.js'
+import {resolveSettings, type Settings, settingText} from './config/settings.js'
 import {NotLoggedInError} from './errors.js'
 
 /** Everything goes to stderr but `log`, so stdout carries only the result. */
@@ -44,6 +44,8 @@ export type Context = {
   api(): Promise<PipecatApi>;
   readonly configPath: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The settings from the environment and the defaults alone: what is left when the file cannot be read. */
+  environmentSettings(): Settings;
   /** The config file and the settings, loaded once; rejects with ConfigFileError for a file that cannot be used. */
   loadConfig(): Promise<LoadedConfig>;
   readonly output: Output;
@@ -52,6 +54,8 @@ export type Context = {
   /** Aborted by Ctrl-C (its reason: an InterruptedError); every wait and request listens to it. */
   readonly signal: AbortSignal;
   readonly stdin: Stdin;
+  /** The config file: the one store every read and write goes through. */
+  readonly store: ConfigStore;
 }
 
 export type ContextOptions = {
@@ -67,6 +71,7 @@ export type ContextOptions = {
 export function createContext(options: ContextOptions): Context {
   const {env, output, signal, stdin} = options
   const configPath = options.configPath ?? defaultConfigPath(env)
+  const store = new ConfigStore(configPath, {signal, warn: output.warn})
   let loaded: Promise<LoadedConfig> | undefined
   let api: Promise<PipecatApi> | undefined
   let session: Promise<Session> | undefined
@@ -78,10 +83,9 @@ export function createContext(options: ContextOptions): Context {
     },
     configPath,
     env,
+    environmentSettings: () => resolveSettings({}, env),
     async loadConfig() {
-      loaded ??= loadConfig({
-        env, path: configPath, signal, warn: output.warn,
-      })
+      loaded ??= loadConfig(store, env, output.warn)
       return loaded
     },
     output,
@@ -91,6 +95,7 @@ export function createContext(options: ContextOptions): Context {
     },
     signal,
     stdin,
+    store,
   }
   return context
 }

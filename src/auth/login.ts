@@ -95,7 +95,7 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
   try {
     const signal = AbortSignal.any([context.signal, stop.signal])
     const methodInput = {
-      api: api.withSignal(signal), context, options, signal,
+      api: api.withSignal(signal), env: context.env, options, output: context.output, signal, stdin: context.stdin,
     }
     for (const method of SIGN_IN_METHODS) {
       // eslint-disable-next-line no-await-in-loop -- methods are tried in order of preference

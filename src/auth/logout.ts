@@ -7,9 +7,8 @@ import type {Context, FlowResult} from '../context.js'
 
 import {removeCredentials} from '../config/credentials.js'
 import {CREDENTIAL_KEYS, storedCredentials} from '../config/document.js'
-import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
-import {resolveSettings, type Settings, settingText} from '../config/settings.js'
+import {type Settings, settingText} from '../config/settings.js'
 import {MalformedConfigError, NotLoggedInError} from '../errors.js'
 import {type Revocation, type RevocationResult, revokeSession} from '../session/revoke.js'
 import {fileCredentials, isIssuedBy, Session} from '../session/session.js'
@@ -51,18 +50,17 @@ export function renderLogout(result: LogoutResult): string[] {
 }
 
 async function signOut(context: Context): Promise<Outcome> {
-  const hasEnvironmentToken = Boolean(context.env.PIPECAT_TOKEN)
   let loaded: LoadedConfig
   try {
     loaded = await context.loadConfig()
   } catch (error) {
     if (!(error instanceof MalformedConfigError)) throw error
-    return resetMalformed(context, hasEnvironmentToken)
+    return resetMalformed(context)
   }
 
   const {settings, snapshot, store} = loaded
   const base = {
-    backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
+    backup: null, configPath: store.path, environmentToken: settings.token.source === 'environment', signOutUrl: signOutUrl(settings),
   }
   const stored = storedCredentials(snapshot.data)
   const tokenIssuer = stored?.issuer ?? null
@@ -157,26 +155,17 @@ function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Outc
 }
 
 /** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
-async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<Outcome> {
-  const store = new ConfigStore(context.configPath, {signal: context.signal, warn: context.output.warn})
-  // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
-  const backup = await store.withLock(async () => {
-    try {
-      await store.read()
-      return null
-    } catch (error) {
-      if (error instanceof MalformedConfigError) return store.backUp()
-      throw error
-    }
-  })
+async function resetMalformed(context: Context): Promise<Outcome> {
+  const backup = await context.store.resetMalformed()
+  const settings = context.environmentSettings()
   return {
     backup,
-    configPath: store.path,
+    configPath: context.store.path,
     credentialsRemoved: backup !== null,
-    environmentToken: hasEnvironmentToken,
+    environmentToken: settings.token.source === 'environment',
     revocation: 'not-attempted',
     revocationDetail: null,
-    signOutUrl: signOutUrl(resolveSettings({}, context.env)),
+    signOutUrl: signOutUrl(settings),
     tokenIssuer: null,
     wasLoggedIn: null,
   }

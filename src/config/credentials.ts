@@ -37,15 +37,16 @@ export async function saveCredentials<O extends Organization>(
 ): Promise<{organization: O; previous?: StoredCredentials}> {
   return store.update(({data}) => {
     const organization = organizations.find(org => org.name === data.org) ?? organizations[0]
-    const next: ConfigData = withBinding({
+    const next: ConfigData = {
       ...data,
       org: organization.name,
       refresh_token: credentials.refreshToken ?? '',
       token: credentials.accessToken,
       token_expires_at: credentials.expiresAt,
-    }, credentials.issuer)
+    }
     if (!isReservedKey(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
-    return {data: next, result: {organization, previous: storedCredentials(data)}}
+    // The binding last: a new table goes after the organization tables.
+    return {data: withBinding(next, credentials.issuer), result: {organization, previous: storedCredentials(data)}}
   })
 }
 

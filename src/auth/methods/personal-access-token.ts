@@ -6,7 +6,7 @@ import {PAT_PREFIX} from '../../session/session.js'
 import {readFirstLine, readHiddenLine} from '../stdin.js'
 
 export const personalAccessToken: SignInMethod = {
-  async obtain({context: {output, stdin}, options, signal}) {
+  async obtain({options, output, signal, stdin}) {
     if (!options.withToken) return undefined
     const token = stdin.isTTY
       ? await readHiddenLine(stdin, signal, () => {

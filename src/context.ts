@@ -117,6 +117,5 @@ async function openSession(context: Context): Promise<Session> {
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
-  await bindOnFirstUse(credentials, settings, store, snapshot)
-  return new Session(await context.api(), credentials, store)
+  return new Session(await context.api(), credentials, store, async () => bindOnFirstUse(credentials, settings, store, snapshot))
 }

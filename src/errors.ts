@@ -27,13 +27,22 @@ export class PipecatError extends Error {
   }
 
   readonly exit: number
-  readonly suggestion?: Suggestion
+  /** What to do; extended with note(). */
+  suggestion?: Suggestion
 
   constructor(message: string, options: {cause?: unknown; exit?: number; suggestion?: Suggestion} = {}) {
     super(message, {cause: options.cause})
     this.name = new.target.name
     this.exit = options.exit ?? ExitCode.failure
     this.suggestion = options.suggestion
+  }
+
+  /** Ends the suggestion with one more sentence (a fact the user should know whatever went wrong). */
+  note(sentence: string): void {
+    const {suggestion} = this
+    if (suggestion === undefined) this.suggestion = sentence
+    else if (typeof suggestion === 'string') this.suggestion = `${suggestion} ${sentence}`
+    else this.suggestion = command => `${suggestion(command)} ${sentence}`
   }
 }
 

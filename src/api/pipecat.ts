@@ -1,3 +1,5 @@
+import type {Organization, User} from '../account.js'
+
 /**
  * The Pipecat Cloud endpoints the auth commands use, with the answers checked
  * against the shapes the protocol promises (docs/protocol.md, "Endpoints").
@@ -9,15 +11,7 @@ import {type HttpClient, HttpStatusError, type RequestOptions} from './http.js'
 /** The protocol's cap on the logout call. */
 export const LOGOUT_TIMEOUT_MS = 10_000
 
-export type Organization = {
-  name: string;
-  verboseName?: string;
-}
-
-export type User = {
-  email?: string;
-  userId: string;
-}
+export type {Organization, User} from '../account.js'
 
 export type AuthConfig = {
   clientId: string;

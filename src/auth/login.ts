@@ -1,3 +1,4 @@
+import type {Organization} from '../account.js'
 /**
  * Signing in: one of the sign-in methods obtains credentials (within the
  * timeout; Ctrl-C stops it), the account is looked up, the credentials are
@@ -12,7 +13,7 @@ import {HttpStatusError} from '../api/http.js'
 import {saveCredentials} from '../config/credentials.js'
 import {type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {InterruptedError, LoginError} from '../errors.js'
+import {InterruptedError, LoginError, PipecatError} from '../errors.js'
 import {onInterrupt} from '../interrupt.js'
 import {type Revocation, revokeSession} from '../session/revoke.js'
 import {type AuthMethod, isExpiringSoon, isIssuedBy} from '../session/session.js'
@@ -44,9 +45,11 @@ export type LoginResult = FlowResult & {
 
 export async function login(context: Context, options: LoginOptions): Promise<LoginResult> {
   const [{settings, store}, api] = await Promise.all([context.loadConfig(), context.api()])
-  const obtained = await signIn(context, api, options)
-  const account = await lookUpAccount(api, obtained, settings)
-  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host')}, account.organizations)
+  const {account, obtained} = await beforeTheSave(async () => {
+    const signedIn = await signIn(context, api, options)
+    return {account: await lookUpAccount(api, signedIn, settings), obtained: signedIn}
+  })
+  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host'), method: obtained.method}, account.organizations)
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
   const previousSessionIssuer = previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null
@@ -80,16 +83,26 @@ export function renderLogin(result: LoginResult): string[] {
   ]
 }
 
+/** Whatever stops a sign-in before the save ends its advice by saying so, in one place: the file was not touched. */
+async function beforeTheSave<T>(steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps()
+  } catch (error) {
+    if (error instanceof PipecatError) error.note('Nothing was saved.')
+    throw error
+  }
+}
+
 /** Until credentials are in hand: the first method that applies, within the timeout; Ctrl-C here means nothing was saved. */
 async function signIn(context: Context, api: PipecatApi, options: LoginOptions): Promise<Obtained> {
   const stop = new AbortController()
   const restart = (command: (id: string) => string) => `Run \`${command('cloud auth login')}\``
   const stopListening = onInterrupt(() => {
-    stop.abort(new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`}))
+    stop.abort(new InterruptedError('Sign-in interrupted.', {suggestion: command => `${restart(command)} to start again.`}))
   })
   const timer = setTimeout(() => {
     stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
-      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer. Nothing was saved.`,
+      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer.`,
     }))
   }, options.timeoutSeconds * 1000)
   try {
@@ -110,8 +123,6 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
   }
 }
 
-type Organization = {name: string; verboseName?: string}
-
 type Account = {
   organizations: [Organization, ...Organization[]];
   user?: {email?: string; userId: string};
@@ -126,9 +137,9 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
     if (error instanceof HttpStatusError && (error.status === 401 || (error.status === 403 && typeof error.body === 'object'))) {
       throw method === 'personal-access-token'
         ? new LoginError('Pipecat Cloud rejected the personal access token.', {
-          suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard. Nothing was saved.',
+          suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard.',
         })
-        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again. Nothing was saved.'})
+        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again.'})
     }
 
     throw error
@@ -138,7 +149,7 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
   if (!first) {
     const dashboard = settingText(settings, 'dashboard_host')
     throw new LoginError('This Pipecat Cloud account has no organization yet: its onboarding is not finished.', {
-      suggestion: command => `Finish setting up your account at ${dashboard}, then run \`${command('cloud auth login')}\` again. Nothing was saved.`,
+      suggestion: command => `Finish setting up your account at ${dashboard}, then run \`${command('cloud auth login')}\` again.`,
     })
   }
 

@@ -3,6 +3,7 @@
  * lock, on the file as it is at that moment: sign-in saves credentials (and
  * their binding, binding.ts), logout removes them.
  */
+import type {AuthMethod, Organization} from '../account.js'
 import type {ConfigStore} from './file.js'
 
 import {withBinding} from './binding.js'
@@ -20,10 +21,10 @@ export type NewCredentials = {
   expiresAt: number;
   /** The API host that issued them. */
   issuer: string;
+  /** How they were obtained (recorded with the binding). */
+  method: AuthMethod;
   refreshToken?: string;
 }
-
-type Organization = {name: string; verboseName?: string}
 
 /**
  * Stores new credentials: the stored organization if the account still
@@ -46,7 +47,7 @@ export async function saveCredentials<O extends Organization>(
     }
     if (!isReservedKey(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
     // The binding last: a new table goes after the organization tables.
-    return {data: withBinding(next, credentials.issuer), result: {organization, previous: storedCredentials(data)}}
+    return {data: withBinding(next, credentials.issuer, credentials.method), result: {organization, previous: storedCredentials(data)}}
   })
 }
 

@@ -4,7 +4,7 @@
  * URL, the code exchange and the refresh grant. docs/protocol.md says why
  * each check exists.
  */
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 
 import type {AuthConfig} from '../api/pipecat.js'
 
@@ -15,6 +15,7 @@ import {
   serviceDetail,
 } from '../api/http.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
+import {isSameSecret} from '../secret.js'
 import {printable} from '../text.js'
 
 export type Provider = AuthConfig & {
@@ -42,7 +43,7 @@ export async function discover(http: HttpClient, config: AuthConfig): Promise<Pr
   const problem = discoveryProblem(body, config.issuer)
   if (problem) {
     throw new LoginError(`The sign-in provider's configuration is unsafe or incomplete: ${problem}.`, {
-      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection. Nothing was saved.',
+      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection.',
     })
   }
 
@@ -120,7 +121,7 @@ export function authorizationResponse(params: URLSearchParams): AuthorizationRes
   }
 }
 
-const restartAdvice = 'Start the sign-in again. Nothing was saved.'
+const restartAdvice = 'Start the sign-in again.'
 
 /**
  * The authorization code, once the answer is known to belong to this sign-in:
@@ -131,25 +132,25 @@ const restartAdvice = 'Start the sign-in again. Nothing was saved.'
 export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; sendsIss?: boolean; state: string}): string {
   if (response.state === undefined || !isSameSecret(response.state, expected.state)) {
     throw new LoginError('The sign-in answer does not belong to this sign-in: its state does not match.', {
-      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens. Nothing was saved.',
+      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens.',
     })
   }
 
   if (response.iss === undefined && expected.sendsIss) {
     throw new LoginError('The sign-in answer carries no issuer (iss), though the provider always sends one.', {
-      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on. Nothing was saved.',
+      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on.',
     })
   }
 
   if (response.iss !== undefined && response.iss !== expected.issuer) {
     throw new LoginError(`The sign-in answer came from another issuer (${printable(response.iss)}, expected ${expected.issuer}).`, {
-      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it. Nothing was saved.',
+      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it.',
     })
   }
 
   if (response.error !== undefined) {
     if (response.error === 'access_denied') {
-      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it. Nothing was saved.'})
+      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it.'})
     }
 
     const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''
@@ -158,12 +159,6 @@ export function authorizationCode(response: AuthorizationResponse, expected: {is
 
   if (!response.code) throw new LoginError('The sign-in answer carries no authorization code.', {suggestion: restartAdvice})
   return response.code
-}
-
-function isSameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 export async function exchangeCode(

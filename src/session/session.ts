@@ -1,3 +1,4 @@
+import type {AuthMethod} from '../account.js'
 /**
  * The signed-in session: which token to use and where it came from, and the one
  * place tokens are refreshed. Every authenticated request goes through `call`.
@@ -16,7 +17,7 @@ import {type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, LoginError, NotLoggedInError} from '../errors.js'
 import {discover, type Provider, refreshTokens} from './oauth.js'
 
-export type AuthMethod = 'oauth' | 'personal-access-token' | 'token'
+export type {AuthMethod} from '../account.js'
 
 export type Credentials = StoredCredentials & {
   method: AuthMethod;
@@ -28,7 +29,9 @@ const REFRESH_MARGIN = 60
 
 export const PAT_PREFIX = 'pcc_pat_'
 
-export function authMethod({expiresAt, refreshToken, token}: StoredCredentials): AuthMethod {
+/** How credentials were obtained: as recorded when the plugin obtained them, else told by their shape (the official CLI records nothing). */
+export function authMethod({expiresAt, method, refreshToken, token}: StoredCredentials): AuthMethod {
+  if (method) return method
   if (token.startsWith(PAT_PREFIX)) return 'personal-access-token'
   return expiresAt !== undefined || Boolean(refreshToken) ? 'oauth' : 'token'
 }
@@ -47,6 +50,7 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   return fileCredentials({
     expiresAt: expiryFrom(settings.token_expires_at.value),
     issuer: storedCredentials(snapshot.data)?.issuer,
+    method: storedCredentials(snapshot.data)?.method,
     refreshToken: settingText(settings, 'refresh_token') || undefined,
     token,
   })
@@ -77,7 +81,9 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
 /**
  * Credentials from the file that are not bound to a host (the official CLI or
  * an earlier version wrote them) are bound to the configured one, the first
- * host they are used with, as ssh records a host key on first use. A binding
+ * host that accepts them, as ssh records a host key on first use (a host that
+ * cannot be reached, or refuses them, is not recorded: a mistyped host must
+ * not lock the user out of their session). A binding
  * an earlier version kept at the top level is moved where the official CLI
  * accepts it. When the file cannot be written they are still used, as the
  * official CLI would use them; they stay unbound.
@@ -93,7 +99,7 @@ export async function bindOnFirstUse(credentials: Credentials, settings: Setting
       // Replaced meanwhile (another sign-in): those are not the credentials about to be used.
       if (stored?.token !== credentials.token) return {result: undefined}
       const bound = stored.issuer ?? configured
-      return {data: withBinding(data, bound), result: bound}
+      return {data: withBinding(data, bound, credentials.method), result: bound}
     })
   } catch (error) {
     if (!(error instanceof ConfigFileError)) throw error
@@ -112,17 +118,21 @@ export class Session {
   /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
   private readonly refreshes = new Map<string, Promise<string>>()
 
+  /** Binding the credentials once the service has accepted them (bindOnFirstUse), at most once. */
+  private binding?: Promise<void>
+
   constructor(
     readonly api: PipecatApi,
     readonly credentials: Credentials,
     private readonly store: ConfigStore,
+    private readonly bind?: () => Promise<void>,
   ) {}
 
   /** Runs an authenticated call with a fresh token; after a 401 it refreshes once and retries. */
   async call<T>(request: (token: string) => Promise<T>): Promise<T> {
     const token = await this.token()
     try {
-      return await request(token)
+      return await this.accepted(await request(token))
     } catch (error) {
       if (!isUnauthorized(error)) throw error
       if (!this.canRefresh()) throw this.rejected()
@@ -130,10 +140,20 @@ export class Session {
 
     const renewed = await this.refresh(token)
     try {
-      return await request(renewed)
+      return await this.accepted(await request(renewed))
     } catch (error) {
       throw isUnauthorized(error) ? this.rejected() : error
     }
+  }
+
+  /** After the service accepted the credentials: bound to it if they were not (once per command). */
+  private async accepted<T>(result: T): Promise<T> {
+    if (this.bind) {
+      this.binding ??= this.bind()
+      await this.binding
+    }
+
+    return result
   }
 
   /** The access token to use now, refreshed first when it expires within a minute. */

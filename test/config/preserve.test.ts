@@ -66,7 +66,7 @@ token = "${pat}"
 token_expires_at = 0
 ${withoutTable}
 [user-namespace]
-${bindingTable(suite.emulator.url, {token: pat})}`
+${bindingTable(suite.emulator.url, {token: pat}, 'personal-access-token')}`
     expect(await readText(suite.config.file)).to.equal(expected)
   })
 

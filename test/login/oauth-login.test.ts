@@ -378,7 +378,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       run.kill('SIGINT')
       const result = await run.result
       expect(result.code).to.equal(130)
-      expect(result.stderr).to.contain('Error: Sign-in interrupted. Nothing was saved.')
+      expect(result.stderr).to.contain('Error: Sign-in interrupted.\nTry this: Run `pipecat cloud auth login` to start again. Nothing was saved.')
       expect(await exists(suite.config.file)).to.equal(false)
       expect(await portsAreFree()).to.equal(true)
     })

@@ -46,7 +46,7 @@ export async function waitForToken(api: PipecatApi, flow: TokenFlow, signal: Abo
       if (answer.status === 'complete') return answer.token
       if (answer.status === 'failure') {
         throw new LoginError('The sign-in was denied or did not complete on the Pipecat Cloud page.', {
-          suggestion: 'Start the sign-in again and approve it in the browser. Nothing was saved.',
+          suggestion: 'Start the sign-in again and approve it in the browser.',
         })
       }
     } catch (error) {

@@ -62,19 +62,20 @@ const SETTING_HELP: Record<SettingName, string> = {
 const EXIT_CODES: Array<[string, string]> = [
   ['0', 'Success.'],
   ['1', 'Failure: network, service or config file.'],
-  ['2', 'Usage error (unknown flag, missing value).'],
+  ['2', 'Usage error (unknown command, flag or argument, missing value).'],
   ['4', 'Not logged in, or the token was rejected and could not be refreshed.'],
   ['130', 'Interrupted (Ctrl-C); a config file write under way finishes first, nothing is left half written.'],
 ]
 
 /** error.code under --json (src/errors.ts ErrorCode). */
 const ERROR_CODES: Array<[string, string]> = [
-  ['usage', 'A flag or argument could not be parsed (exit 2).'],
+  ['usage', 'An unknown command, or a flag or argument that could not be parsed (exit 2).'],
   ['not_logged_in', 'No credentials, or the service rejected them and they could not be refreshed (exit 4).'],
   ['config', 'The config file cannot be read, trusted, parsed or written (exit 1).'],
   ['network', 'The service could not be reached, or the connection broke (exit 1).'],
   ['service', 'The service answered with an error or with something unexpected (exit 1).'],
   ['login', 'The sign-in did not complete: denied, timed out, state or issuer mismatch (exit 1).'],
+  ['organization', "The organization named is not one of the account's, or none was chosen (exit 1)."],
   ['interrupted', 'Ctrl-C (exit 130).'],
   ['internal', 'A bug: an error nobody expected (exit 1).'],
 ]

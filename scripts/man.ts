@@ -304,7 +304,9 @@ function environment(): string[] {
     text("Proxy for https and http requests, and the hosts that bypass it (Node.js's own proxy support; lower-case names work too)."),
     '.TP',
     bold('BROWSER'),
-    text('When "none", login never tries to open a browser, as with --headless: it prints the address to open.'),
+    text('The program login opens the sign-in address with, used wherever it is set (also over SSH or without a display), as '
+      + "Python's webbrowser reads it: an entry with %s is a command line, %s standing for the address; several entries, "
+      + 'separated by colons, are tried in turn. When "none", login never tries to open a browser, as with --headless.'),
     '.TP',
     bold('NO_COLOR'),
     text('When set, no colours, whatever the terminal. There are none either when the output is not a terminal.'),

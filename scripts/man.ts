@@ -309,7 +309,7 @@ function environment(): string[] {
       + 'separated by colons, are tried in turn. When "none", login never tries to open a browser, as with --headless.'),
     '.TP',
     bold('NO_COLOR'),
-    text('When set, no colours, whatever the terminal. There are none either when the output is not a terminal.'),
+    text('When set, no colours and no spinner, whatever the terminal. There are none either when the output is not a terminal (nor a spinner under --json or TERM=dumb).'),
     '.TP',
     bold('DEBUG'),
     text("When set, errors are shown with the stack trace of where they came from; DEBUG=* also prints oclif's debug log."),

@@ -14,6 +14,7 @@ import {
 import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
+import {Spinner} from './spinner.js'
 import {terminalSafe} from './text.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -23,10 +24,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected context!: Context
   protected flags!: Interfaces.InferredFlags<T['baseFlags'] & T['flags']>
   private readonly interruption = new AbortController()
+  /** The one spinner, on a terminal while requests are slow; cleared before every line printed. */
+  private spinner?: Spinner
   private stopListening?: () => void
 
   protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
     if (ux.action.running) ux.action.stop('failed')
+    this.spinner?.stop()
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
       // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
@@ -46,6 +50,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async finally(error: Error | undefined): Promise<unknown> {
     this.stopListening?.()
+    this.spinner?.stop()
     return super.finally(error)
   }
 
@@ -62,22 +67,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.stopListening = onInterrupt(() => {
       this.interrupted()
     })
+    this.spinner = Spinner.forTerminal(process.env, process.stderr, this.jsonEnabled())
+    const clear = () => this.spinner?.clear()
     this.context = createContext({
+      activity: this.spinner,
       env: process.env,
       output: {
         // Every line may carry text from the service or the file: no terminal escapes get through.
         log: line => {
+          clear()
           this.log(terminalSafe(line))
         },
         // The sign-in address must reach an agent that asked for --json, too.
         notice(line) {
+          clear()
           ux.stderr(terminalSafe(line))
         },
         progress: line => {
+          clear()
           this.logToStderr(terminalSafe(line))
         },
         // Warnings go to stderr, also under --json (stdout stays one JSON document).
         warn(message) {
+          clear()
           ux.stderr(`Warning: ${terminalSafe(message)}`)
         },
       },

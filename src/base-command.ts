@@ -15,10 +15,13 @@ import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
 import {Spinner} from './spinner.js'
+import {closestCommand} from './unknown-command.js'
 import {terminalSafe} from './text.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
+  // oclif's router then hands the words after a command to it (not `cloud:auth:whoami:extra not found`); init() parses strictly.
+  static override strict = false
 
   /** What every flow gets; built in init(). */
   protected context!: Context
@@ -61,7 +64,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
       flags: this.ctor.flags,
-      strict: this.ctor.strict,
+      strict: true,
     })
     this.flags = flags as typeof this.flags
     this.stopListening = onInterrupt(() => {
@@ -128,6 +131,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return withDebugStack(cliError, error)
     }
 
+    const unknown = this.unknownCommand(error)
+    if (unknown) return unknown
     // oclif's own: a flag or argument it could not parse. Said in our two lines, without its framing.
     if (error.oclif?.exit === ExitCode.usage) {
       const command = this.commandRef(this.id ?? 'cloud')
@@ -146,6 +151,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       suggestions: ['Run again with DEBUG=* for details, and report it if it persists.'],
     })
     return withDebugStack(cliError, error)
+  }
+
+  /**
+   * `cloud auth whomai`: oclif hands the word to the topic's command, whose
+   * strict parse finds an unexpected argument where a subcommand was meant.
+   * Said as typed, with the closest command, exit 2 like any usage error.
+   */
+  private unknownCommand(error: Error): Errors.CLIError | undefined {
+    const [word] = (error as {args?: unknown[]}).args ?? []
+    if (typeof word !== 'string' || word !== this.argv[0] || !this.id) return undefined
+    // What can be typed below this command: its commands and topics (`cloud organizations`).
+    const names = [...this.config.commands.filter(command => !command.hidden).map(command => command.id), ...this.config.topics.map(topic => topic.name)]
+    const below = [...new Set(names.filter(name => name.startsWith(`${this.id}:`)))]
+    if (below.length === 0) return undefined
+    const closest = closestCommand([...this.id.split(':'), word], below)
+    // As typed: the command in the host's separator, then the word.
+    const cliError = new Errors.CLIError(`Unknown command: ${toConfiguredId(this.id, this.config)} ${word}`, {
+      code: 'usage',
+      exit: ExitCode.usage,
+      suggestions: [`${closest ? `Did you mean \`${this.commandRef(closest)}\`? ` : ''}Run \`${this.commandRef(this.id)} --help\` to see its commands.`],
+    })
+    cliError.name = 'Error'
+    return cliError
   }
 
   /** Under --json, every failure is one document: what went wrong, its kind, the exit code and what to do. */

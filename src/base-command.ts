@@ -15,8 +15,8 @@ import {type Context, createContext} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
 import {Spinner} from './spinner.js'
-import {closestCommand} from './unknown-command.js'
 import {terminalSafe} from './text.js'
+import {closestCommand} from './unknown-command.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true

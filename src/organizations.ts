@@ -34,7 +34,7 @@ export type SelectResult = {
 export async function listOrganizations(context: Context): Promise<OrganizationsReport> {
   const {active, list} = await fetchOrganizations(context)
   if (list.length === 0) context.output.warn('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
-  else if (active && !list.some(org => org.name === active)) context.output.warn(`The active organization "${active}" is not among this account's organizations.`)
+  else if (active && list.every(org => org.name !== active)) context.output.warn(`The active organization "${active}" is not among this account's organizations.`)
   return {
     active,
     organizations: list.map(org => ({active: org.name === active, name: org.name, verboseName: org.verboseName ?? null})),

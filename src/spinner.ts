@@ -12,7 +12,7 @@ export type NetworkActivity = {begin(): () => void}
 const DELAY_MS = 300
 const FRAME_MS = 80
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
-const CLEAR_LINE = '\r\u001B[K'
+const CLEAR_LINE = '\r\u{1B}[K'
 
 export class Spinner implements NetworkActivity {
   private delay?: NodeJS.Timeout

@@ -8,7 +8,7 @@
 export function closestCommand(typed: string[], ids: string[]): string | undefined {
   const wanted = typed.join(':')
   const last = typed.at(-1) ?? ''
-  let best: {distance: number; id: string} | undefined
+  let best: undefined | {distance: number; id: string}
   for (const id of ids) {
     const distance = Math.min(editDistance(wanted, id), editDistance(last, id.split(':').at(-1) ?? ''))
     if (!best || distance < best.distance) best = {distance, id}

@@ -90,9 +90,8 @@ export class HttpClient {
     private readonly agents: Agents,
     /** Default time for one attempt, in milliseconds. */
     readonly timeoutMs: number,
-    /** Aborts every request made through this client (e.g. logout's overall cap). */
-    private readonly signal?: AbortSignal,
-    private readonly activity?: NetworkActivity,
+    /** `signal` aborts every request made through this client (e.g. logout's overall cap); `activity` is told of each (the spinner). */
+    private readonly scope: {activity?: NetworkActivity; signal?: AbortSignal} = {},
   ) {}
 
   static async create({activity, timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
@@ -123,7 +122,7 @@ export class HttpClient {
       },
       throwHttpErrors: false,
     })
-    return new HttpClient(instance, agents, timeoutMs, undefined, activity)
+    return new HttpClient(instance, agents, timeoutMs, {activity})
   }
 
   /** Sends one request (with retries) and returns the parsed JSON body of a 2xx answer. */
@@ -131,14 +130,15 @@ export class HttpClient {
     const url = checkedUrl(input, 'service address')
     const {host} = url
     const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
-    const caller = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
+    const {activity, signal: ownSignal} = this.scope
+    const caller = options.signal && ownSignal ? AbortSignal.any([options.signal, ownSignal]) : (options.signal ?? ownSignal)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     caller?.throwIfAborted()
     // Aborts the download once the decoded answer passes the cap, so a gzip bomb is never inflated past it.
     const tooLarge = new AbortController()
     const signal = caller ? AbortSignal.any([caller, tooLarge.signal]) : tooLarge.signal
     let response
-    const ended = options.quiet ? undefined : this.activity?.begin()
+    const ended = options.quiet ? undefined : activity?.begin()
     try {
       const pending = this.got(url, {
         agent: isLoopback(url) ? this.agents.direct : this.agents.proxied,
@@ -179,7 +179,8 @@ export class HttpClient {
 
   /** The same client, with every request also aborted by `signal`. */
   withSignal(signal: AbortSignal): HttpClient {
-    return new HttpClient(this.got, this.agents, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this.activity)
+    const {activity, signal: ownSignal} = this.scope
+    return new HttpClient(this.got, this.agents, this.timeoutMs, {activity, signal: ownSignal ? AbortSignal.any([ownSignal, signal]) : signal})
   }
 }
 

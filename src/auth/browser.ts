@@ -5,7 +5,7 @@
  */
 import {spawn} from 'node:child_process'
 import {release} from 'node:os'
-import {delimiter} from 'node:path'
+import path from 'node:path'
 
 import type {Context} from '../context.js'
 
@@ -58,8 +58,8 @@ export async function openBrowser(url: string, env: NodeJS.ProcessEnv = process.
  */
 export function browserCommands(browser: string | undefined, url: string): string[][] {
   if (!browser?.trim() || browser.trim().toLowerCase() === 'none') return []
-  return browser.split(delimiter).map(entry => entry.trim()).filter(Boolean).map(entry => (
-    entry.includes('%s') ? splitWords(entry).map(word => word.replaceAll('%s', url)) : [entry, url]
+  return browser.split(path.delimiter).map(entry => entry.trim()).filter(Boolean).map(entry => (
+    entry.includes('%s') ? splitWords(entry).map(word => word.split('%s').join(url)) : [entry, url]
   ))
 }
 

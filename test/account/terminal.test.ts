@@ -15,7 +15,7 @@ import {
 import {emulatorSuite} from '../support/suite.js'
 
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for Pipecat Cloud\.\.\./v
-const CLEAR_LINE = '\r\u001B[K'
+const CLEAR_LINE = '\r\u{1B}[K'
 
 describe('on a terminal (a real pty from util-linux `script`)', () => {
   const suite = emulatorSuite({config: false})
@@ -56,7 +56,8 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
 
       expect(code).to.equal(1)
       expect(seen).to.match(SPINNER)
-      const error = seen.search(/(?:\u001B\[\d+m)?Error:/v)
+      // eslint-disable-next-line no-control-regex -- the colour code a terminal gets before Error:
+      const error = seen.search(/(?:\u{1B}\[\d+m)?Error:/v)
       expect(seen.slice(error - CLEAR_LINE.length, error)).to.equal(CLEAR_LINE)
       expect(seen.slice(error)).not.to.match(SPINNER)
       expect(seen.slice(error)).to.match(/Error:.*answered with HTTP 503.*\r\nTry this: The service asks to wait about 60 min/sv)
@@ -136,7 +137,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
       const terminal = select()
       try {
         await terminal.waitFor(/press Enter:/v)
-        terminal.type('\u0003')
+        terminal.type('\u{3}')
         expect(await terminal.exited).to.equal(130)
         expect(await readText(suite.config.file)).to.equal(before)
       } finally {

@@ -229,8 +229,8 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     // Where a BROWSER is set, it is the user's choice: with or without a display, over SSH too (a helper that forwards it).
     const places = {
       'a desktop': {DISPLAY: ':0'},
-      'no display': {DISPLAY: undefined, WAYLAND_DISPLAY: undefined},
       'an SSH session': {DISPLAY: undefined, SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22', WAYLAND_DISPLAY: undefined},
+      'no display': {DISPLAY: undefined, WAYLAND_DISPLAY: undefined},
     }
     for (const [place, env] of Object.entries(places)) {
       it(`BROWSER set to a program, on ${place}: that program gets the address`, async () => {
@@ -270,13 +270,13 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       for (const [browser, failure] of cases) {
         suite.emulator.reset()
         const run = startLogin(suite.emulator, suite.config, [], {BROWSER: browser})
-        // eslint-disable-next-line no-await-in-loop -- one login at a time: they share the callback ports
+
         const url = await printedUrl(run)
-        // eslint-disable-next-line no-await-in-loop
+
         await printed(run, failure)
-        // eslint-disable-next-line no-await-in-loop
+
         await playBrowser(url)
-        // eslint-disable-next-line no-await-in-loop
+
         expect((await finished(run)).code).to.equal(0)
       }
     })

@@ -150,6 +150,9 @@ export function onTerminal(args: string[], env: Record<string, string | undefine
   })
 
   return {
-    child, exited, seen: () => seen, type: (text: string) => child.stdin.write(text), waitFor: waitForText,
+    child, exited, seen: () => seen, type(text: string) {
+      child.stdin.write(text)
+    },
+    waitFor: waitForText,
   }
 }

@@ -56,7 +56,8 @@ describe('cloud organizations (in-process)', () => {
 
     it('no organization stored: none marked; one without a display name shows (none)', async () => {
       suite.config = (await oauthLogin(suite.emulator, 3600, {org: ''})).config
-      suite.emulator.knobs.organizations = [{name: 'solo'} as {name: string; verboseName: string}]
+      // The service may leave the display name out.
+      suite.emulator.knobs.organizations = [{name: 'solo', verboseName: undefined as unknown as string}]
       const result = await run(['list'])
       expect(result.code).to.equal(0)
       expect(result.stdout).to.equal('Name  Display name\nsolo  (none)\n')
@@ -88,16 +89,15 @@ describe('cloud organizations (in-process)', () => {
   describe('select', () => {
     it('NAME, -o and --organization: writes org, keeps the rest of the file byte for byte', async () => {
       for (const args of [['acme'], ['-o', 'acme'], ['--organization', 'acme'], ['acme', '-o', 'acme']]) {
-        // eslint-disable-next-line no-await-in-loop -- one config after another
         const login = await oauthLogin(suite.emulator)
         suite.config = login.config
         const before = await readText(suite.config.file)
-        // eslint-disable-next-line no-await-in-loop
+
         const result = await run(['select', ...args])
 
         expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0)
         expect(result.stdout).to.equal(`Active organization: Acme Inc (acme)\nSaved in ${suite.config.file}\n`)
-        // eslint-disable-next-line no-await-in-loop
+
         expect(await readText(suite.config.file)).to.equal(before.replace('org = "user-namespace"', 'org = "acme"'))
         expectNoSecrets(result, login.access, login.refresh)
       }

@@ -47,7 +47,11 @@ describe('unknown commands and extra words (in-process, as in a clone)', () => {
 
       const json = await run(`${typed} --json`)
       expect(json.code).to.equal(2)
-      expect(JSON.parse(json.stdout)).to.deep.equal({error: {code: 'usage', exit: 2, message: `Unknown command: ${typed}`, suggestions: [suggestion]}})
+      expect(JSON.parse(json.stdout)).to.deep.equal({
+        error: {
+          code: 'usage', exit: 2, message: `Unknown command: ${typed}`, suggestions: [suggestion],
+        },
+      })
     })
   }
 
@@ -71,10 +75,9 @@ describe('unknown commands and extra words (in-process, as in a clone)', () => {
 
   it('a topic alone lists its commands (exit 0)', async () => {
     for (const topic of ['cloud auth', 'cloud organizations']) {
-      // eslint-disable-next-line no-await-in-loop -- one after the other: they share the captured output
       const result = await run(topic)
       expect(result.code, topic).to.equal(0)
-      expect(result.stdout, topic).to.contain(`$ pipecat ${topic} COMMAND`).and.match(new RegExp(`^  ${topic} \\w+ `, 'mv'))
+      expect(result.stdout, topic).to.contain(`$ pipecat ${topic} COMMAND`).and.match(new RegExp(String.raw`^  ${topic} \w+ `, 'mv'))
     }
   })
 })

@@ -131,7 +131,7 @@ export class HttpClient {
     const {host} = url
     const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
     const {activity, signal: ownSignal} = this.scope
-    const caller = options.signal && ownSignal ? AbortSignal.any([options.signal, ownSignal]) : (options.signal ?? ownSignal)
+    const caller = ownSignal && options.signal ? AbortSignal.any([options.signal, ownSignal]) : (options.signal ?? ownSignal)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     caller?.throwIfAborted()
     // Aborts the download once the decoded answer passes the cap, so a gzip bomb is never inflated past it.

@@ -36,7 +36,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
 
   describe('the spinner', () => {
     it('a slow answer: a spinner on the terminal, gone before the result is printed', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       suite.emulator.knobs.latencyMs = 1500
       const {code, seen} = await whoami([])
 
@@ -49,7 +49,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     })
 
     it('a slow failure: the spinner is cleared before the error, which reads as two clean lines', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       suite.emulator.knobs.latencyMs = 1000
       suite.emulator.knobs.failures['/v1/users'] = {retryAfter: 3600, status: 503}
       const {code, seen} = await whoami([])
@@ -72,7 +72,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     ]
     for (const [what, args, env, latencyMs] of quiet) {
       it(`none with ${what}`, async () => {
-        suite.config = (await oauthLogin(suite.emulator)).config
+        suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
         suite.emulator.knobs.latencyMs = latencyMs
         const {code, seen} = await whoami(args, env)
         expect(code).to.equal(0)
@@ -87,7 +87,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     const select = () => onTerminal(['cloud', 'organizations', 'select'], emulatorEnv(suite.emulator, suite.config))
 
     it('lists the organizations, marks the active one, and takes a number typed on the keyboard', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       const terminal = select()
       try {
         await terminal.waitFor(/press Enter:/v)
@@ -107,7 +107,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     })
 
     it('takes a name too; an answer that is neither changes nothing (exit 1)', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       const named = select()
       try {
         await named.waitFor(/press Enter:/v)
@@ -132,7 +132,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     })
 
     it('Ctrl-C at the question: exit 130, nothing changed', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       const before = await readText(suite.config.file)
       const terminal = select()
       try {

@@ -89,7 +89,7 @@ describe('cloud organizations (in-process)', () => {
   describe('select', () => {
     it('NAME, -o and --organization: writes org, keeps the rest of the file byte for byte', async () => {
       for (const args of [['acme'], ['-o', 'acme'], ['--organization', 'acme'], ['acme', '-o', 'acme']]) {
-        const login = await oauthLogin(suite.emulator)
+        const login = await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})
         suite.config = login.config
         const before = await readText(suite.config.file)
 
@@ -120,7 +120,7 @@ describe('cloud organizations (in-process)', () => {
     })
 
     it('a name the account does not have: exit 1, nothing changed, the names listed', async () => {
-      suite.config = (await oauthLogin(suite.emulator)).config
+      suite.config = (await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})).config
       const before = await readText(suite.config.file)
       const human = await run(['select', 'nope'])
       const json = await run(['select', '--organization', 'nope', '--json'])

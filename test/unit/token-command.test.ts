@@ -18,7 +18,7 @@ type TokenJson = {
   token: string;
   tokenExpiry: null | {at: string; expired: boolean; relative: string};
   tokenIssuer: null | string;
-  tokenSource: {path?: string; type: string; variable?: string};
+  tokenSource: {configPath?: string; type: string; variable?: string};
 }
 
 type ErrorJson = {error: {code: string; exit: number; message: string; suggestions: string[]}}
@@ -30,7 +30,7 @@ describe('cloud auth token (in-process)', () => {
     runCommand(['cloud', 'auth', 'token', ...args], {env: emulatorEnv(suite.emulator, suite.config, env)})
 
   it('prints the stored token and nothing else on stdout; sends nothing while it is fresh', async () => {
-    const login = await oauthLogin(suite.emulator)
+    const login = await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})
     suite.config = login.config
     const before = await readText(suite.config.file)
     const result = await token()
@@ -43,7 +43,7 @@ describe('cloud auth token (in-process)', () => {
   })
 
   it('--json: the token, its expiry, how it was obtained and where it came from', async () => {
-    const login = await oauthLogin(suite.emulator)
+    const login = await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})
     suite.config = login.config
     const result = await token(['--json'])
 
@@ -51,7 +51,7 @@ describe('cloud auth token (in-process)', () => {
     expect(result.stderr).to.equal('')
     const report = JSON.parse(result.stdout) as TokenJson
     expect(report).to.deep.include({
-      authMethod: 'oauth', token: login.access, tokenIssuer: null, tokenSource: {path: suite.config.file, type: 'file'},
+      authMethod: 'oauth', token: login.access, tokenIssuer: suite.emulator.url, tokenSource: {configPath: suite.config.file, type: 'file'},
     })
     expect(report.tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})
     expect(Date.parse(report.tokenExpiry!.at)).to.be.closeTo(Date.now() + 3_600_000, 60_000)
@@ -72,7 +72,7 @@ describe('cloud auth token (in-process)', () => {
   })
 
   it('an expired token with a refresh token the service rejects: exit 4, nothing on stdout, the file as it was', async () => {
-    suite.config = (await oauthLogin(suite.emulator, -10, {refreshToken: 'emu_rt_revoked_SECRET'})).config
+    suite.config = (await oauthLogin(suite.emulator, -10, {issuer: suite.emulator.url, refreshToken: 'emu_rt_revoked_SECRET'})).config
     const before = await readText(suite.config.file)
     const result = await token()
 

@@ -153,8 +153,8 @@ export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   .toSorted()
 }
 
-/** `pipecat` used as a command name (not Pipecat Cloud, pipecatcloud.toml, `@pipecat-ai` or PIPECAT_*). */
-export const STANDALONE_BIN = /(?<![\w@\/\-])pipecat(?![\w\-\/])/v
+/** `pipecat` used as a command name (not Pipecat Cloud, pipecatcloud.toml, `@pipecat-ai`, PIPECAT_* or the host api.pipecat.daily.co). */
+export const STANDALONE_BIN = /(?<![\w@\/\-.])pipecat(?![\w\-\/])/v
 
 /**
  * The environment npm runs in here: the caller's, without the npm_* variables

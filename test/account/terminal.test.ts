@@ -66,6 +66,7 @@ describe('on a terminal (a real pty from util-linux `script`)', () => {
     // Never where it would be noise: for a program, for NO_COLOR or a dumb terminal, or when the answer is quick.
     const quiet: Array<[string, string[], Record<string, string | undefined>, number]> = [
       ['--json', ['--json'], {}, 1500],
+      ['PIPECAT_OUTPUT=json', [], {PIPECAT_OUTPUT: 'json'}, 1500],
       ['NO_COLOR', [], {NO_COLOR: '1'}, 1500],
       ['TERM=dumb', [], {TERM: 'dumb'}, 1500],
       ['a quick answer', [], {}, 0],

@@ -7,7 +7,7 @@ import type {Organization} from './api/pipecat.js'
 import type {Context} from './context.js'
 
 import {readFirstLine} from './auth/stdin.js'
-import {selectOrganization} from './config/document.js'
+import {setActiveOrganization} from './config/document.js'
 import {settingText} from './config/settings.js'
 import {OrganizationError, UsageError} from './errors.js'
 import {organizationLabel, printable} from './text.js'
@@ -46,7 +46,7 @@ export async function listOrganizations(context: Context): Promise<Organizations
  * Without a name it asks on a terminal; off one, that is a usage error,
  * raised before anything is sent. An unknown name changes nothing.
  */
-export async function selectOrganizationFlow(context: Context, name: string | undefined): Promise<SelectResult> {
+export async function selectOrganization(context: Context, name: string | undefined): Promise<SelectResult> {
   if (!name && !context.stdin.isTTY) {
     throw new UsageError('No organization given, and there is no terminal to ask on.', {
       suggestion: command => `Name it: \`${command('cloud organizations select')} NAME\` (\`${command('cloud organizations list')}\` shows the names).`,
@@ -66,7 +66,7 @@ export async function selectOrganizationFlow(context: Context, name: string | un
   }
 
   const {settings, store} = await context.loadConfig()
-  const {previous} = await selectOrganization(store, chosen.name)
+  const {previous} = await setActiveOrganization(store, chosen.name)
   if (settings.org.source === 'environment' && active !== chosen.name) {
     context.output.warn(`PIPECAT_ORG is set to "${active}", so commands keep using it instead. Unset it to use ${chosen.name}.`)
   }

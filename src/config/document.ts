@@ -110,7 +110,7 @@ export async function removeCredentials(store: ConfigStore): Promise<boolean> {
 }
 
 /** Makes `name` the active organization (`org`), with a table of its own when it has none, as the official CLI does; everything else stays. */
-export async function selectOrganization(store: ConfigStore, name: string): Promise<{previous?: string}> {
+export async function setActiveOrganization(store: ConfigStore, name: string): Promise<{previous?: string}> {
   return store.update(({data}) => {
     const next: ConfigData = {...data, org: name}
     if (!isReservedKey(name) && !isTable(next[name])) next[name] = {}

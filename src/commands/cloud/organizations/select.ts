@@ -39,8 +39,8 @@ export default class OrganizationsSelect extends BaseCommand<typeof Organization
       })
     }
 
-    const {renderSelect, selectOrganizationFlow} = await import('../../../organizations.js')
-    const result = await selectOrganizationFlow(this.context, args.name ?? flags.organization)
+    const {renderSelect, selectOrganization} = await import('../../../organizations.js')
+    const result = await selectOrganization(this.context, args.name ?? flags.organization)
     for (const line of renderSelect(result)) this.context.output.log(line)
     return result
   }

@@ -308,6 +308,9 @@ function environment(): string[] {
       + "Python's webbrowser reads it: an entry with %s is a command line, %s standing for the address; several entries, "
       + 'separated by colons, are tried in turn. When "none", login never tries to open a browser, as with --headless.'),
     '.TP',
+    bold('PIPECAT_OUTPUT'),
+    text('When "json", every command prints JSON, as with --json (the official CLI\'s variable).'),
+    '.TP',
     bold('NO_COLOR'),
     text('When set, no colours and no spinner, whatever the terminal. There are none either when the output is not a terminal (nor a spinner under --json or TERM=dumb).'),
     '.TP',

@@ -7,7 +7,7 @@
  * describes the layers around it.
  */
 import type {PipecatApi} from './api/pipecat.js'
-import type {Session} from './auth/session.js'
+import type {Session} from './session/session.js'
 import type {NetworkActivity} from './spinner.js'
 
 import {defaultConfigPath} from './config/file.js'
@@ -28,6 +28,17 @@ export type Output = {
 }
 
 export type Stdin = NodeJS.ReadableStream & {isTTY?: boolean}
+
+/**
+ * What every flow returns: its result, with what the user should be warned
+ * about. The command presents it (BaseCommand.present): the flow module's
+ * render function gives the lines for people, the warnings go to stderr, and
+ * under --json the whole result is the document.
+ */
+export type FlowResult = {
+  /** Things the user should know, one sentence each (stderr, also under --json). */
+  warnings: string[];
+}
 
 export type Context = {
   /** The API client; `got` is loaded on first use, never at start-up. */
@@ -100,7 +111,7 @@ async function openSession(context: Context): Promise<Session> {
   if (!settingText(settings, 'token')) throw new NotLoggedInError()
   const {
     bindOnFirstUse, currentCredentials, isIssuedBy, issuerMismatch, Session,
-  } = await import('./auth/session.js')
+  } = await import('./session/session.js')
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)

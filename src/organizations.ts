@@ -4,10 +4,12 @@
  * The official CLI's commands of the same names, on the same file.
  */
 import type {Organization} from './api/pipecat.js'
-import type {Context} from './context.js'
+import type {ConfigStore} from './config/file.js'
+import type {Context, FlowResult} from './context.js'
 
 import {readFirstLine} from './auth/stdin.js'
-import {setActiveOrganization} from './config/document.js'
+import {type ConfigData, isTable} from './config/data.js'
+import {isReservedKey} from './config/document.js'
 import {settingText} from './config/settings.js'
 import {OrganizationError, UsageError} from './errors.js'
 import {organizationLabel, printable} from './text.js'
@@ -18,13 +20,13 @@ export type OrganizationEntry = {
   verboseName: null | string;
 }
 
-export type OrganizationsReport = {
+export type OrganizationsReport = FlowResult & {
   /** The active organization's name (PIPECAT_ORG or the file's `org`); null when none is set. */
   active: null | string;
   organizations: OrganizationEntry[];
 }
 
-export type SelectResult = {
+export type SelectResult = FlowResult & {
   configPath: string;
   organization: {name: string; verboseName: null | string};
   /** The file's `org` before; null when it had none. */
@@ -33,11 +35,13 @@ export type SelectResult = {
 
 export async function listOrganizations(context: Context): Promise<OrganizationsReport> {
   const {active, list} = await fetchOrganizations(context)
-  if (list.length === 0) context.output.warn('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
-  else if (active && list.every(org => org.name !== active)) context.output.warn(`The active organization "${active}" is not among this account's organizations.`)
+  const warnings: string[] = []
+  if (list.length === 0) warnings.push('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
+  else if (active && list.every(org => org.name !== active)) warnings.push(`The active organization "${active}" is not among this account's organizations.`)
   return {
     active,
     organizations: list.map(org => ({active: org.name === active, name: org.name, verboseName: org.verboseName ?? null})),
+    warnings,
   }
 }
 
@@ -66,12 +70,26 @@ export async function selectOrganization(context: Context, name: string | undefi
   }
 
   const {settings, store} = await context.loadConfig()
-  const {previous} = await setActiveOrganization(store, chosen.name)
-  if (settings.org.source === 'environment' && active !== chosen.name) {
-    context.output.warn(`PIPECAT_ORG is set to "${active}", so commands keep using it instead. Unset it to use ${chosen.name}.`)
+  const previous = await setActiveOrganization(store, chosen.name)
+  const warnings = settings.org.source === 'environment' && active !== chosen.name
+    ? [`PIPECAT_ORG is set to "${active}", so commands keep using it instead. Unset it to use ${chosen.name}.`]
+    : []
+  return {
+    configPath: context.configPath, organization: {name: chosen.name, verboseName: chosen.verboseName ?? null}, previous, warnings,
   }
+}
 
-  return {configPath: context.configPath, organization: {name: chosen.name, verboseName: chosen.verboseName ?? null}, previous: previous ?? null}
+/**
+ * Under the lock: `org` set to `name`, with a table of its own when it has
+ * none, as the official CLI's update_user_config does; everything else stays.
+ * Returns the `org` it replaced.
+ */
+async function setActiveOrganization(store: ConfigStore, name: string): Promise<null | string> {
+  return store.update(({data}) => {
+    const next: ConfigData = {...data, org: name}
+    if (!isReservedKey(name) && !isTable(next[name])) next[name] = {}
+    return {data: next, result: typeof data.org === 'string' ? data.org : null}
+  })
 }
 
 async function fetchOrganizations(context: Context): Promise<{active: null | string; list: Organization[]}> {

@@ -3,12 +3,12 @@
  * $(pipecat cloud auth token)"`), renewed first when it expires within a
  * minute, as every other command would before sending it.
  */
-import type {Context} from '../context.js'
+import type {Context, FlowResult} from '../context.js'
 
 import {NotLoggedInError} from '../errors.js'
 import {credentialFields, type WhoamiReport} from './whoami.js'
 
-export type TokenResult = Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> & {
+export type TokenResult = FlowResult & Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> & {
   token: string;
 }
 
@@ -21,7 +21,7 @@ export async function accessToken(context: Context): Promise<TokenResult> {
     throw new NotLoggedInError(`The stored access token expired ${fields.tokenExpiry.relative.replace(/^expired /v, '')} and cannot be renewed.`)
   }
 
-  return {...fields, token}
+  return {...fields, token, warnings: []}
 }
 
 /** For people and pipes: the token alone, nothing else on stdout. */

@@ -6,8 +6,8 @@ import type {LoginOptions} from '../../src/auth/login.js'
 import {InterruptedError} from '../../src/errors.js'
 import {authorizeRedirect} from '../emulator/browser.js'
 import {
-  exists,
   binding,
+  exists,
   oauthLogin,
   readConfig,
   tempConfig,
@@ -133,6 +133,8 @@ describe('login and whoami flows, with a context of their own', () => {
     const report = await whoami(context)
     expect(report.organization).to.equal(null)
     expect(report.dailyApiKey).to.equal(null)
-    expect(lines.warn).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    // the flow returns its warnings; the command shows them (BaseCommand.present)
+    expect(report.warnings).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    expect(lines.warn).to.deep.equal([])
   })
 })

@@ -51,6 +51,7 @@ describe('cloud organizations (in-process)', () => {
           {active: false, name: 'user-namespace', verboseName: 'Demo User'},
           {active: true, name: 'acme', verboseName: 'Acme Inc'},
         ],
+        warnings: [],
       })
     })
 
@@ -73,7 +74,9 @@ describe('cloud organizations (in-process)', () => {
       suite.emulator.knobs.organizations = []
       const none = await run(['list', '--json'])
       expect(none.code).to.equal(0)
-      expect(JSON.parse(none.stdout)).to.deep.equal({active: 'gone-org', organizations: []})
+      expect(JSON.parse(none.stdout)).to.deep.equal({
+        active: 'gone-org', organizations: [], warnings: ['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'],
+      })
       expect(none.stderr).to.contain('This account has no organization yet')
     })
 
@@ -112,7 +115,7 @@ describe('cloud organizations (in-process)', () => {
 
       expect(result.code, result.stderr).to.equal(0)
       expect(JSON.parse(result.stdout)).to.deep.equal({
-        configPath: suite.config.file, organization: {name: 'fresh', verboseName: 'Fresh Co'}, previous: null,
+        configPath: suite.config.file, organization: {name: 'fresh', verboseName: 'Fresh Co'}, previous: null, warnings: [],
       })
       const text = await readText(suite.config.file)
       expect(text).to.contain('# mine\n').and.contain('x = 1 # kept')

@@ -102,7 +102,12 @@ describe('cloud auth token (in-process)', () => {
     expect(human.code).to.equal(0)
     expect(human.stdout).to.equal(`${pat}\n`)
     expect(JSON.parse(json.stdout)).to.deep.equal({
-      authMethod: 'personal-access-token', token: pat, tokenExpiry: null, tokenIssuer: null, tokenSource: {type: 'environment', variable: 'PIPECAT_TOKEN'},
+      authMethod: 'personal-access-token',
+      token: pat,
+      tokenExpiry: null,
+      tokenIssuer: null,
+      tokenSource: {type: 'environment', variable: 'PIPECAT_TOKEN'},
+      warnings: [],
     })
     expect(suite.emulator.requests).to.deep.equal([])
     expect(await exists(path.dirname(suite.config.file))).to.equal(false)

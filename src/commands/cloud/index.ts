@@ -1,13 +1,14 @@
 import {Flags, loadHelpClass} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type ConfigReport, showConfiguration} from '../../config/report.js'
+import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 import {allFlag} from './config.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
   static override description = [
-    'Without flags, lists the cloud commands. With --config (or --show-cli-config, the official CLI\'s name), shows the current',
-    'configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does. With --version, shows the version of these commands.',
+    'Without flags, lists the cloud commands. With --config, shows the current configuration, as',
+    '`<%= config.bin %> cloud<%= config.topicSeparator %>config` does; --show-cli-config, the official CLI\'s name, is the same.',
+    'With --version, shows the version of these commands.',
   ].join(' ')
 
   static override examples = [
@@ -36,7 +37,7 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
       return undefined
     }
 
-    return showConfiguration(this.context, {all: this.flags.all})
+    return this.present(configReport(await this.context.loadConfig()), report => renderConfigReport(report, {all: this.flags.all}))
   }
 
   /** The plugin's own version; in a host, the host's too (what `<bin> --version` shows). */

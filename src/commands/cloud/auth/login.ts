@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
-import {invokedAs} from '../../../invocation.js'
+import {wasInvokedAs} from '../../../invocation.js'
 
 /** The official CLI's name for signing in with a personal access token. */
 const USE_PAT = 'cloud:auth:use-pat'
@@ -61,21 +61,10 @@ export default class Login extends BaseCommand<typeof Login> {
 
   async run(): Promise<LoginResult> {
     const {login, renderLogin} = await import('../../../auth/login.js')
-    const result = await login(this.context, {
+    return this.present(await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
-      withToken: this.flags['with-token'] || invokedAs(USE_PAT),
-    })
-    for (const line of renderLogin(result)) this.context.output.log(line)
-    if (result.previousSessionIssuer) {
-      this.context.output.warn(`The previous session, with ${result.previousSessionIssuer}, was left signed in: its credentials are not sent to `
-        + 'another service to be ended. It stays valid until it expires; sign out there to end it now.')
-    }
-
-    if (result.environmentTokenOverrides) {
-      this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
-    }
-
-    return result
+      withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
+    }), renderLogin)
   }
 }

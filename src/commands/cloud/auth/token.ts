@@ -24,8 +24,6 @@ export default class Token extends BaseCommand<typeof Token> {
 
   async run(): Promise<TokenResult> {
     const {accessToken, renderToken} = await import('../../../auth/token.js')
-    const result = await accessToken(this.context)
-    for (const line of renderToken(result)) this.context.output.log(line)
-    return result
+    return this.present(await accessToken(this.context), renderToken)
   }
 }

@@ -14,8 +14,6 @@ export default class OrganizationsList extends BaseCommand<typeof OrganizationsL
 
   async run(): Promise<OrganizationsReport> {
     const {listOrganizations, renderOrganizations} = await import('../../../organizations.js')
-    const report = await listOrganizations(this.context)
-    for (const line of renderOrganizations(report)) this.context.output.log(line)
-    return report
+    return this.present(await listOrganizations(this.context), renderOrganizations)
   }
 }

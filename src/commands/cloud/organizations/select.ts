@@ -40,8 +40,6 @@ export default class OrganizationsSelect extends BaseCommand<typeof Organization
     }
 
     const {renderSelect, selectOrganization} = await import('../../../organizations.js')
-    const result = await selectOrganization(this.context, args.name ?? flags.organization)
-    for (const line of renderSelect(result)) this.context.output.log(line)
-    return result
+    return this.present(await selectOrganization(this.context, args.name ?? flags.organization), renderSelect)
   }
 }

@@ -8,6 +8,7 @@
  */
 import type {PipecatApi} from './api/pipecat.js'
 import type {Session} from './session/session.js'
+import type {NetworkActivity} from './spinner.js'
 
 import {ConfigStore, defaultConfigPath} from './config/file.js'
 import {loadConfig, type LoadedConfig} from './config/load.js'
@@ -59,6 +60,8 @@ export type Context = {
 }
 
 export type ContextOptions = {
+  /** Told about every request (the spinner on a terminal); none in tests and under --json. */
+  activity?: NetworkActivity;
   /** Default: PIPECAT_CONFIG_PATH, else ~/.config/pipecatcloud/pipecatcloud.toml. */
   configPath?: string;
   env: NodeJS.ProcessEnv;
@@ -78,7 +81,7 @@ export function createContext(options: ContextOptions): Context {
 
   const context: Context = {
     async api() {
-      api ??= openApi(context, options.userAgent)
+      api ??= openApi(context, options)
       return api
     },
     configPath,
@@ -100,10 +103,10 @@ export function createContext(options: ContextOptions): Context {
   return context
 }
 
-async function openApi(context: Context, userAgent: string): Promise<PipecatApi> {
+async function openApi(context: Context, {activity, userAgent}: ContextOptions): Promise<PipecatApi> {
   const [{HttpClient}, {PipecatApi}, {settings}] = await Promise.all([import('./api/http.js'), import('./api/pipecat.js'), context.loadConfig()])
   const timeout = Number(context.env.PIPECAT_HTTP_TIMEOUT)
-  const http = await HttpClient.create({timeoutMs: timeout > 0 ? timeout * 1000 : undefined, userAgent})
+  const http = await HttpClient.create({activity, timeoutMs: timeout > 0 ? timeout * 1000 : undefined, userAgent})
   return new PipecatApi(http.withSignal(context.signal), settings)
 }
 

@@ -100,6 +100,8 @@ export class PipecatApi {
   /** Earlier login generation: one (possibly long-held) status poll. */
   async tokenFlowStatus(flow: TokenFlow): Promise<TokenFlowStatus> {
     const {body} = await this.http.request(this.url('login_status_path'), {
+      // Held open while the user signs in: a wait for them, not for the network.
+      quiet: true,
       searchParams: {token_flow_id: flow.tokenFlowId, wait_secret: flow.waitSecret},
       timeoutMs: 60_000,
     })

@@ -11,8 +11,7 @@ import type {Context} from '../context.js'
 import {HttpStatusError} from '../api/http.js'
 import {saveCredentials, type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {InterruptedError, LoginError} from '../errors.js'
-import {onInterrupt} from '../interrupt.js'
+import {ConfigFileError, InterruptedError, LoginError} from '../errors.js'
 import {organizationLabel} from '../text.js'
 import {
   type LoginOptions,
@@ -45,6 +44,9 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
   const obtained = await signIn(context, api, options)
   const account = await lookUpAccount(api, obtained, settings)
   const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host')}, account.organizations)
+  .catch((error: unknown) => {
+    throw error instanceof ConfigFileError ? unsaved(error, store.path) : error
+  })
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
   return {
@@ -69,13 +71,13 @@ export function renderLogin(result: LoginResult): string[] {
   ]
 }
 
-/** Until credentials are in hand: the first method that applies, within the timeout; Ctrl-C here means nothing was saved. */
+/**
+ * Until credentials are in hand: the first method that applies, within the timeout. Ctrl-C is the command's
+ * (one handler, so a second Ctrl-C exits at once); here it means nothing was saved, and says so.
+ */
 async function signIn(context: Context, api: PipecatApi, options: LoginOptions): Promise<Obtained> {
   const stop = new AbortController()
   const restart = (command: (id: string) => string) => `Run \`${command('cloud auth login')}\``
-  const stopListening = onInterrupt(() => {
-    stop.abort(new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`}))
-  })
   const timer = setTimeout(() => {
     stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
       suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer. Nothing was saved.`,
@@ -93,10 +95,24 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
     }
 
     throw new LoginError('No sign-in method applies.')
+  } catch (error) {
+    if (error instanceof InterruptedError && context.signal.aborted) {
+      throw new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`})
+    }
+
+    throw error
   } finally {
     clearTimeout(timer)
-    stopListening()
   }
+}
+
+/** Signed in, but the new credentials could not be saved (after the store's retries): the new session is lost, and why. */
+function unsaved(error: ConfigFileError, file: string): ConfigFileError {
+  const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+  return new ConfigFileError(`You signed in, but the new session could not be saved to ${file} (${reason}), so it is lost; the file was not changed.`, {
+    cause: error,
+    suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` again.`,
+  })
 }
 
 type Organization = {name: string; verboseName?: string}

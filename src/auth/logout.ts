@@ -5,7 +5,12 @@
  */
 import type {Context} from '../context.js'
 
-import {CREDENTIAL_KEYS, removeCredentials, storedCredentials} from '../config/document.js'
+import {
+  CREDENTIAL_KEYS,
+  removeCredentials,
+  type StoredCredentials,
+  storedCredentials,
+} from '../config/document.js'
 import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
@@ -21,6 +26,8 @@ export type LogoutResult = {
   credentialsRemoved: boolean;
   /** PIPECAT_TOKEN is set and still authenticates commands. */
   environmentToken: boolean;
+  /** A sign-in saved while logging out (other credentials than the ones revoked) was left in the file. */
+  newerSignInKept: boolean;
   revocation: Revocation;
   /** Why the revocation was not confirmed, in a line. */
   revocationDetail: null | string;
@@ -51,12 +58,14 @@ export async function logout(context: Context): Promise<LogoutResult> {
   if (!stored) {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
-    const isRemoved = hasLeftovers && (await removeCredentials(store))
+    const removal = hasLeftovers ? await removeCredentials(store, found => !found) : 'none'
     return {
-      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
+      ...base, credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept', revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
   }
 
+  // The credentials this logout ends: the ones read, and the ones a refresh on the way replaced them with.
+  const ours = {refreshTokens: new Set([stored.refreshToken]), tokens: new Set([stored.token])}
   let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
   if (stored.refreshToken && !isIssuedBy(stored, settings)) {
     // Another service issued them: they go to no one else.
@@ -70,14 +79,22 @@ export async function logout(context: Context): Promise<LogoutResult> {
     // An expiring or rejected access token is refreshed first, all within the 10 s.
     revoked = await revokeSession(async signal => {
       const session = new Session(api.withSignal(signal), fileCredentials(stored), store)
-      if (!stored.token) throw new NotLoggedInError('No access token is stored.')
-      await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      try {
+        if (!stored.token) throw new NotLoggedInError('No access token is stored.')
+        await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      } finally {
+        ours.tokens.add(session.credentials.token)
+        ours.refreshTokens.add(session.credentials.refreshToken)
+      }
     })
   }
 
-  const isRemoved = await removeCredentials(store)
+  // A sign-in saved meanwhile (another command) is not the session revoked: it stays.
+  const isOurs = (found: StoredCredentials | undefined) => found === undefined || ours.tokens.has(found.token)
+    || (found.refreshToken !== undefined && ours.refreshTokens.has(found.refreshToken))
+  const removal = await removeCredentials(store, isOurs)
   return {
-    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
+    ...base, credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept', revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }
 }
 
@@ -91,6 +108,13 @@ export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: s
       'You are logged out: no credentials are stored. Its settings and organization tables are in the backup.',
     )
     stderr.push(`If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`)
+  } else if (result.newerSignInKept) {
+    stdout.push(
+      revocationLine(result),
+      `A newer sign-in was saved to ${result.configPath} while logging out; it was kept. Run logout again to end it too.`,
+    )
+    const warning = revocationWarning(result)
+    if (warning) stderr.push(warning)
   } else if (result.wasLoggedIn) {
     stdout.push(revocationLine(result), `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`)
     const warning = revocationWarning(result)
@@ -156,6 +180,7 @@ async function resetMalformed(context: Context, hasEnvironmentToken: boolean): P
     configPath: store.path,
     credentialsRemoved: backup !== null,
     environmentToken: hasEnvironmentToken,
+    newerSignInKept: false,
     revocation: 'not-attempted',
     revocationDetail: null,
     signOutUrl: signOutUrl(resolveSettings({}, context.env)),

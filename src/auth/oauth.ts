@@ -179,7 +179,7 @@ export async function exchangeCode(
       code_verifier: grant.verifier,
       grant_type: 'authorization_code',
       redirect_uri: grant.redirectUri,
-    }, signal)
+    }, {signal})
   } catch (error) {
     // 400/401 reject the code (RFC 6749 5.2); anything else (429, a proxy's 403 page) is the failure itself, naming the host.
     if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
@@ -194,10 +194,11 @@ export async function exchangeCode(
   }
 }
 
-/** The refresh grant. A rejected refresh token means the session is over: NotLoggedInError. */
-export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string): Promise<TokenSet> {
+/** The refresh grant, waiting `timeoutMs` for its answer. A rejected refresh token means the session is over: NotLoggedInError. */
+export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string, timeoutMs?: number): Promise<TokenSet> {
   try {
-    const tokens = await tokenRequest(http, provider, {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken})
+    const form = {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken}
+    const tokens = await tokenRequest(http, provider, form, {timeoutMs})
     return {...tokens, refreshToken: tokens.refreshToken ?? refreshToken}
   } catch (error) {
     // 400/401 (invalid_grant, invalid_client) end the session; a 429 or a proxy's 403 page does not.
@@ -209,10 +210,15 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
   }
 }
 
-async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, signal?: AbortSignal): Promise<TokenSet> {
+async function tokenRequest(
+  http: HttpClient,
+  provider: Provider,
+  form: Record<string, string>,
+  {signal, timeoutMs}: {signal?: AbortSignal; timeoutMs?: number},
+): Promise<TokenSet> {
   // Codes and rotated refresh tokens are single-use: never send the same grant twice.
   const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {
-    form, method: 'POST', retries: 0, signal,
+    form, method: 'POST', retries: 0, signal, timeoutMs,
   })
   const {access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken} = body ?? {}
   if (typeof accessToken !== 'string' || accessToken === '') {

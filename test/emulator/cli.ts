@@ -18,6 +18,8 @@ const CONTROL_HELP = [
   '      "GET /v1/users" or a template such as "/v1/organizations/{org}/daily";',
   '      kind: status (the default), bad-json, hang, html, reset, truncated, wrong-shape;',
   '      status: 500 for kind status, else 200; retryAfter: seconds; times: then stop failing',
+  '  Refresh tokens rotate: each works once; a spent one coming back revokes its whole family (every',
+  '  token descended from the same login), as a real provider does (stats.refreshReuseDetected counts it).',
   '  POST /__emulator/reset     clear requests and stats; knobs back to the ones it started with',
   '  POST /__emulator/pat       {token}: a new personal access token',
   '  POST /__emulator/tokens    {access_token, refresh_token, expires_in} as after a login; body {"ttl": S} optional',

@@ -88,6 +88,8 @@ export type Knobs = {
   /** earlier flow: hold a pending status request this long before answering pending */
   longPollMs: number;
   organizations: Organization[];
+  /** ms added before answering one route, keyed as `failures` ('POST /oauth/token', '/v1/users', a template) */
+  pathLatencyMs: Record<string, number>;
   user: {emails: string[]; userId: string};
 }
 
@@ -161,6 +163,7 @@ export function defaultKnobs(): Knobs {
       {name: 'user-namespace', verboseName: 'Demo User'},
       {name: 'acme', verboseName: 'Acme Inc'},
     ],
+    pathLatencyMs: {},
     user: {emails: ['dev@example.com'], userId: 'user_emulator_01'},
   }
 }
@@ -366,9 +369,9 @@ async function answer(state: State, req: IncomingMessage, res: ServerResponse, l
   })
   const started = Date.now()
   res.on('close', () => log?.(`${method} ${url.pathname} ${res.headersSent ? res.statusCode : 'no answer'} ${Date.now() - started}ms`))
-  await addLatency(state)
-
   const match = findRoute(method, url.pathname)
+  await addLatency(state, method, url.pathname, match?.route.template)
+
   const failure = takeFailure(state, method, url.pathname, match?.route.template)
   if (failure) {
     injectFailure(res, failure)

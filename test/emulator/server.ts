@@ -128,6 +128,8 @@ export type Emulator = {
   issuer: string;
   issueTokens(opts?: {ttl?: number}): IssuedTokens;
   isValid(token: string): boolean;
+  /** A refresh token the token endpoint would still exchange: known, not spent, not revoked. */
+  isValidRefresh(token: string): boolean;
   /** mutable live */
   knobs: Knobs;
   requests: RecordedRequest[];
@@ -257,6 +259,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     issuer: state.issuer,
     issueTokens: (tokenOpts = {}) => issueTokens(state, tokenOpts.ttl),
     isValid: token => state.tokens.isValidBearer(token),
+    isValidRefresh: token => state.tokens.isValidRefresh(token),
     knobs: state.knobs,
     requests: state.requests,
     reset() {

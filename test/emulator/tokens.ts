@@ -66,6 +66,12 @@ export class TokenStore {
     return record.expiresAt === undefined || Date.now() < record.expiresAt
   }
 
+  /** A refresh token that can still be exchanged once. */
+  isValidRefresh(token: string): boolean {
+    const record = this.records.get(token)
+    return record?.kind === 'refresh' && !record.revoked && !record.used
+  }
+
   /** A refresh token revokes its whole family; any other token only itself. Returns whether the token was known. */
   revoke(token: string): boolean {
     const record = this.records.get(token)

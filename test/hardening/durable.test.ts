@@ -107,7 +107,8 @@ describe('durable: no lost session, no lost write', function () {
     this.timeout(90_000)
     await expiringLogin()
     suite.emulator.knobs.pathLatencyMs[`POST ${TOKEN_PATH}`] = 1000
-    const stopped = startCli(WHOAMI, {env: env()})
+    // A patient timeout: the stopped command gets its answer when it resumes, and acts on it.
+    const stopped = startCli(WHOAMI, {env: env({PIPECAT_HTTP_TIMEOUT: '60'})})
     await requestSeen(suite.emulator, 'POST', TOKEN_PATH)
     stopped.kill('SIGSTOP')
     const pat = suite.emulator.issuePat()

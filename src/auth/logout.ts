@@ -65,7 +65,7 @@ export async function logout(context: Context): Promise<LogoutResult> {
   }
 
   // The credentials this logout ends: the ones read, and the ones a refresh on the way replaced them with.
-  const ours = {refreshTokens: new Set([stored.refreshToken]), tokens: new Set([stored.token])}
+  const ours = new Set([stored.token, stored.refreshToken].filter(Boolean))
   let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
   if (stored.refreshToken && !isIssuedBy(stored, settings)) {
     // Another service issued them: they go to no one else.
@@ -83,15 +83,13 @@ export async function logout(context: Context): Promise<LogoutResult> {
         if (!stored.token) throw new NotLoggedInError('No access token is stored.')
         await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
       } finally {
-        ours.tokens.add(session.credentials.token)
-        ours.refreshTokens.add(session.credentials.refreshToken)
+        for (const token of session.issued) ours.add(token)
       }
     })
   }
 
   // A sign-in saved meanwhile (another command) is not the session revoked: it stays.
-  const isOurs = (found: StoredCredentials | undefined) => found === undefined || ours.tokens.has(found.token)
-    || (found.refreshToken !== undefined && ours.refreshTokens.has(found.refreshToken))
+  const isOurs = (found: StoredCredentials | undefined) => found === undefined || ours.has(found.token) || ours.has(found.refreshToken ?? '')
   const removal = await removeCredentials(store, isOurs)
   return {
     ...base, credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept', revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,

@@ -94,6 +94,8 @@ export function isExpiringSoon(expiresAt: number | undefined): boolean {
 }
 
 export class Session {
+  /** Every token a refresh grant of this session returned (logout removes what it revoked, not a newer sign-in). */
+  readonly issued = new Set<string>()
   /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
   private readonly refreshes = new Map<string, Promise<string>>()
 
@@ -188,6 +190,7 @@ export class Session {
         const provider = await this.provider()
         resume = holdInterrupts('Your renewed session may not have been saved; if the next command says it has expired, sign in again.')
         granted = {spent: stored.refreshToken, tokens: await this.grant(provider, stored.refreshToken)}
+        for (const token of [granted.tokens.accessToken, granted.tokens.refreshToken]) if (token) this.issued.add(token)
         return renewedDocument(data, granted.tokens)
       })
     } catch (error) {

@@ -67,8 +67,7 @@ export class PreparedWrite {
     let handle: FileHandle | undefined
     try {
       handle = await open(temporary, 'wx', 0o600)
-      const room = Buffer.alloc(size + RESERVE_MARGIN, ' ')
-      await handle.write(room, 0, room.length, 0)
+      await writeAll(handle, Buffer.alloc(size + RESERVE_MARGIN, ' '))
       await handle.sync()
       return new PreparedWrite(target, temporary, handle)
     } catch (error) {
@@ -113,7 +112,7 @@ export class PreparedWrite {
     // A try after a failed rename starts from a fresh file (the handle was closed).
     this.handle ??= await open(this.temporary, 'r+')
     const bytes = Buffer.from(text)
-    await this.handle.write(bytes, 0, bytes.length, 0)
+    await writeAll(this.handle, bytes)
     await this.handle.truncate(bytes.length)
     await this.handle.sync()
     await this.handle.close()
@@ -121,6 +120,15 @@ export class PreparedWrite {
     await rename(this.temporary, this.target)
     this.isDone = true
     await syncDirectory(nodePath.dirname(this.target))
+  }
+}
+
+/** Writes all of `bytes` from the start of the file: one write may take only part of them (a disk filling up). */
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    // eslint-disable-next-line no-await-in-loop -- each write goes on where the last one stopped
+    const {bytesWritten} = await handle.write(bytes, offset, bytes.length - offset, offset)
+    offset += bytesWritten
   }
 }
 

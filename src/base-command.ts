@@ -39,6 +39,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.catch(cliError)
   }
 
+  /** --json, or PIPECAT_OUTPUT=json (the official CLI's variable for the same). */
+  override jsonEnabled(): boolean {
+    return super.jsonEnabled() || process.env.PIPECAT_OUTPUT?.trim().toLowerCase() === 'json'
+  }
+
   /** `pipecat cloud auth login`, in the host's bin and topic separator. */
   protected commandRef(id: string): string {
     return `${this.config.bin} ${toConfiguredId(id.replaceAll(' ', ':'), this.config)}`

@@ -95,9 +95,12 @@ async function openSession(context: Context): Promise<Session> {
   // No token at all: say so before loading the auth modules (the quickest path of `whoami` when signed out).
   const {settings, snapshot, store} = await context.loadConfig()
   if (!settingText(settings, 'token')) throw new NotLoggedInError()
-  const {currentCredentials, isIssuedBy, issuerMismatch, Session} = await import('./auth/session.js')
+  const {
+    bindOnFirstUse, currentCredentials, isIssuedBy, issuerMismatch, Session,
+  } = await import('./auth/session.js')
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
+  await bindOnFirstUse(credentials, settings, store, snapshot)
   return new Session(await context.api(), credentials, store)
 }

@@ -13,6 +13,7 @@ import {saveCredentials, type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, InterruptedError, LoginError} from '../errors.js'
 import {organizationLabel} from '../text.js'
+import {type Expiry, expiryOf} from '../time.js'
 import {
   type LoginOptions,
   type Obtained,
@@ -34,8 +35,8 @@ export type LoginResult = {
   previousSessionIssuer: null | string;
   /** What happened to the session the new credentials replaced; null when there was none to end. */
   previousSessionRevocation: null | Revocation;
-  /** ISO time; null when the token does not expire. */
-  tokenExpiresAt: null | string;
+  /** When the token expires; null when it does not. */
+  tokenExpiry: Expiry | null;
   userId: null | string;
 }
 
@@ -57,7 +58,7 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
     organization: {name: saved.organization.name, verboseName: saved.organization.verboseName ?? null},
     previousSessionIssuer: previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null,
     previousSessionRevocation,
-    tokenExpiresAt: tokens.expiresAt > 0 ? new Date(tokens.expiresAt * 1000).toISOString() : null,
+    tokenExpiry: tokens.expiresAt > 0 ? (expiryOf(tokens.expiresAt) ?? null) : null,
     userId: account.user?.userId ?? null,
   }
 }

@@ -6,10 +6,10 @@ import type {ConfigSnapshot, ConfigStore} from '../config/file.js'
 
 import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
+import {LEGACY_ISSUER_KEY, serviceId, withBinding} from '../config/binding.js'
 import {
   type ConfigData,
   expiryFrom,
-  serviceId,
   type StoredCredentials,
   storedCredentials,
 } from '../config/document.js'
@@ -86,6 +86,35 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
       suggestion: command => `Run \`${command('cloud auth login')}\` to sign in to ${configured}, or point PIPECAT_API_HOST at ${credentials.issuer} to use the stored credentials.`,
     },
   )
+}
+
+/**
+ * Credentials from the file that are not bound to a host (the official CLI or
+ * an earlier version wrote them) are bound to the configured one, the first
+ * host they are used with, as ssh records a host key on first use. A binding
+ * an earlier version kept at the top level is moved where the official CLI
+ * accepts it. When the file cannot be written they are still used, as the
+ * official CLI would use them; they stay unbound.
+ */
+export async function bindOnFirstUse(credentials: Credentials, settings: Settings, store: ConfigStore, snapshot: ConfigSnapshot): Promise<void> {
+  if (credentials.source !== 'file') return
+  if (credentials.issuer !== undefined && !Object.hasOwn(snapshot.data, LEGACY_ISSUER_KEY)) return
+  const configured = serviceId(settingText(settings, 'api_host'))
+  let issuer: string | undefined
+  try {
+    issuer = await store.update(({data}) => {
+      const stored = storedCredentials(data)
+      // Replaced meanwhile (another sign-in): those are not the credentials about to be used.
+      if (!stored || stored.token !== credentials.token) return {result: undefined}
+      const bound = stored.issuer ?? configured
+      return {data: withBinding(data, bound), result: bound}
+    })
+  } catch (error) {
+    if (!(error instanceof ConfigFileError)) throw error
+  }
+
+  credentials.issuer = issuer ?? credentials.issuer
+  if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
 }
 
 /** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */
@@ -179,19 +208,25 @@ export class Session {
     try {
       return await this.store.update<StoredCredentials>(async ({data}) => {
         const stored = storedCredentials(data)
-        if (granted) {
-          if (stored?.refreshToken === granted.spent) return renewedDocument(data, granted.tokens)
-          if (!stored) throw new NotLoggedInError('You were logged out (by another command) while your session was being renewed.')
-          return {result: stored}
+        // Another sign-in meanwhile, with another service: its credentials are not sent here.
+        const issuer = stored?.issuer ?? this.credentials.issuer
+        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
+          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
         }
 
-        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
+        if (granted) {
+          if (stored?.refreshToken === granted.spent) return renewedDocument(data, granted.tokens, issuer)
+          if (!stored) throw new NotLoggedInError('You were logged out (by another command) while your session was being renewed.')
+          return {result: {...stored, issuer}}
+        }
+
+        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
         if (!stored?.refreshToken) throw this.rejected()
         const provider = await this.provider()
         resume = holdInterrupts('Your renewed session may not have been saved; if the next command says it has expired, sign in again.')
         granted = {spent: stored.refreshToken, tokens: await this.grant(provider, stored.refreshToken)}
         for (const token of [granted.tokens.accessToken, granted.tokens.refreshToken]) if (token) this.issued.add(token)
-        return renewedDocument(data, granted.tokens)
+        return renewedDocument(data, granted.tokens, issuer)
       })
     } catch (error) {
       if (granted && error instanceof ConfigFileError) throw this.unsaved(error)
@@ -237,15 +272,15 @@ export class Session {
   }
 }
 
-/** The document with renewed tokens: the one place a refresh builds what it writes. */
-export function renewedDocument(data: ConfigData, tokens: TokenSet): {data: ConfigData; result: StoredCredentials} {
-  const renewed = {expiresAt: tokens.expiresAt, refreshToken: tokens.refreshToken, token: tokens.accessToken}
-  return {
-    data: {
-      ...data, refresh_token: renewed.refreshToken ?? data.refresh_token, token: renewed.token, token_expires_at: renewed.expiresAt,
-    },
-    result: renewed,
+/** The document with renewed tokens, bound to their issuer: the one place a refresh builds what it writes. */
+export function renewedDocument(data: ConfigData, tokens: TokenSet, issuer: string | undefined): {data: ConfigData; result: StoredCredentials} {
+  const renewed = {
+    expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken, token: tokens.accessToken,
   }
+  const document = {
+    ...data, refresh_token: renewed.refreshToken ?? data.refresh_token, token: renewed.token, token_expires_at: renewed.expiresAt,
+  }
+  return {data: withBinding(document, issuer), result: renewed}
 }
 
 function isUnauthorized(error: unknown): boolean {

@@ -23,7 +23,7 @@ export type WhoamiReport = {
   /** The API host that issued the stored credentials; null for PIPECAT_TOKEN, or when not recorded. */
   tokenIssuer: null | string;
   /** Where the token came from: the config file's path, or the PIPECAT_TOKEN variable. */
-  tokenSource: {path: string; type: 'file'} | {type: 'environment'; variable: 'PIPECAT_TOKEN'};
+  tokenSource: {configPath: string; type: 'file'} | {type: 'environment'; variable: 'PIPECAT_TOKEN'};
   userId: string;
 }
 
@@ -68,7 +68,7 @@ function credentialFields(credentials: Credentials, configPath: string): Pick<Wh
     authMethod: credentials.method,
     tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),
     tokenIssuer: credentials.issuer ?? null,
-    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {path: configPath, type: 'file'},
+    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {configPath, type: 'file'},
   }
 }
 
@@ -85,7 +85,7 @@ export function renderWhoami(report: WhoamiReport): string[] {
     ['User ID', report.userId],
     ['Organization', report.organization ? organizationLabel(report.organization) : '(none)'],
     ['Auth method', METHOD_LABELS[report.authMethod]],
-    ['Token source', report.tokenSource.type === 'file' ? report.tokenSource.path : 'PIPECAT_TOKEN (environment)'],
+    ['Token source', report.tokenSource.type === 'file' ? report.tokenSource.configPath : 'PIPECAT_TOKEN (environment)'],
     ['Token expires', expiryText(report)],
     ...(report.tokenSource.type === 'file' ? [['Issued by', report.tokenIssuer ?? '(not recorded)'] as [string, string]] : []),
     ['Daily API key', report.dailyApiKey ?? `not available (${report.dailyApiKeyError ?? 'unknown reason'})`],

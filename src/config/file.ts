@@ -26,12 +26,10 @@ import {
   systemReason,
   WriteFailure,
 } from './atomic.js'
-import {
-  type ConfigData,
-  isTable,
-  TOP_LEVEL_KEYS,
-  type TopLevelKey,
-} from './document.js'
+import {repairBinding} from './binding.js'
+import {type ConfigData, isTable} from './data.js'
+import {TOP_LEVEL_KEYS, type TopLevelKey} from './document.js'
+import {isPrivateGroup} from './private-group.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -214,7 +212,7 @@ export class ConfigStore {
    * rewritten in the file's own text; everything else keeps its bytes.
    */
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
-    const text = await configText(data, this.path, base)
+    const text = await configText(repairBinding(data), this.path, base)
     await this.ensureDirectory()
     const prepared = await this.prepare(text.length)
     await this.commit(prepared, text)
@@ -256,7 +254,7 @@ export class ConfigStore {
     try {
       const {data, result} = await change(snapshot)
       if (!data) return {result}
-      const text = await configText(data, this.path, snapshot)
+      const text = await configText(repairBinding(data), this.path, snapshot)
       // A lock broken as stale, or anyone else's write: what was read is not what is there.
       if (lock.compromised || (await this.hasChanged(snapshot))) return undefined
       await this.commit(prepared, text)
@@ -333,7 +331,7 @@ export class ConfigStore {
       if (file.uid !== me && file.uid !== 0) {
         problems.push(`it is owned by another user (uid ${file.uid})`)
         fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
-      } else if (isWritableByOthers(mode)) {
+      } else if (isWritableByOthers(mode, file)) {
         problems.push(`it is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod 600 ${this.path}\``)
       }
@@ -347,7 +345,7 @@ export class ConfigStore {
       if (stats.uid !== me && stats.uid !== 0) {
         problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
         fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
-      } else if (isWritableByOthers(mode) && !hasBit(mode, STICKY)) {
+      } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
         problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod go-w ${folder}\``)
       }
@@ -514,9 +512,9 @@ function hasBit(mode: number, bit: number): boolean {
   return Math.floor(mode / bit) % 2 === 1
 }
 
-/** Writable by the group or by others. */
-function isWritableByOthers(mode: number): boolean {
-  return hasBit(mode, 0o020) || hasBit(mode, 0o002)
+/** Writable by others, or by a group that is not its owner's private group (Ubuntu's umask 002 makes folders 0775). */
+function isWritableByOthers(mode: number, stats: Stats): boolean {
+  return hasBit(mode, 0o002) || (hasBit(mode, 0o020) && !isPrivateGroup(stats.gid, stats.uid))
 }
 
 function octal(mode: number): string {

@@ -14,7 +14,7 @@ export type ConfigReport = {
   activeOrganization: null | string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  path: string;
+  configPath: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */
@@ -87,7 +87,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     activeOrganization: settings.org.value === undefined ? null : String(settings.org.value),
     exists: snapshot.exists,
     organizations,
-    path: store.path,
+    configPath: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
     tokenIssuer: storedCredentials(snapshot.data)?.issuer ?? null,
@@ -119,7 +119,7 @@ function isDefaultPath(name: string, source: null | SettingSource): boolean {
 export function renderConfigReport(report: ConfigReport, {all = false}: {all?: boolean} = {}): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
-  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
+  const lines = [`Config file: ${report.configPath} (${report.exists ? 'exists' : 'does not exist yet'})`]
   if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
   lines.push('')
   const settings = Object.entries(report.settings)

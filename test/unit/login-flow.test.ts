@@ -7,6 +7,7 @@ import {InterruptedError} from '../../src/errors.js'
 import {authorizeRedirect} from '../emulator/browser.js'
 import {
   exists,
+  binding,
   oauthLogin,
   readConfig,
   tempConfig,
@@ -43,11 +44,11 @@ describe('login and whoami flows, with a context of their own', () => {
       environmentTokenOverrides: false,
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
       previousSessionRevocation: null,
-      tokenExpiresAt: null,
+      tokenExpiry: null,
       userId: 'user_emulator_01',
     })
     expect(await readConfig(suite.config.file)).to.deep.equal({
-      org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, token_issuer: suite.emulator.url, 'user-namespace': {},
+      ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
     })
     expectNoSecrets(printed(), pat)
   })

@@ -68,7 +68,7 @@ describe('render functions', () => {
       organization: {name: 'acme', verboseName: 'Acme Inc'},
       tokenExpiry: {at: '2030-01-01T00:00:00.000Z', expired: false, relative: 'in 2 h'},
       tokenIssuer: 'https://api.pipecat.daily.co',
-      tokenSource: {path: '/home/u/.config/pipecatcloud/pipecatcloud.toml', type: 'file'},
+      tokenSource: {configPath: '/home/u/.config/pipecatcloud/pipecatcloud.toml', type: 'file'},
       userId: 'user_01',
     }
 
@@ -174,7 +174,7 @@ describe('render functions', () => {
         organization: {name: 'acme', verboseName: 'Acme Inc'},
         previousSessionIssuer: null,
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
         userId: 'user_01',
       })).to.deep.equal(['Logged in as dev@example.com', 'Organization: Acme Inc (acme)', 'Credentials saved to /c/pipecatcloud.toml'])
     })
@@ -188,7 +188,7 @@ describe('render functions', () => {
         organization: {name: 'acme', verboseName: null},
         previousSessionIssuer: null,
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
         userId: null,
       })
       expect(lines.slice(0, 2)).to.deep.equal(['Logged in as an account whose email could not be looked up', 'Organization: acme'])

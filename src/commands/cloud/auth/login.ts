@@ -3,8 +3,13 @@ import {Flags} from '@oclif/core'
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
+import {invokedAs} from '../../../invocation.js'
+
+/** The official CLI's name for signing in with a personal access token. */
+const USE_PAT = 'cloud:auth:use-pat'
 
 export default class Login extends BaseCommand<typeof Login> {
+  static override aliases = [USE_PAT]
   static override description = [
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
@@ -19,6 +24,10 @@ export default class Login extends BaseCommand<typeof Login> {
     [
       'For CI and scripts, --with-token reads a personal access token (pcc_pat_...) from stdin; tokens are never accepted',
       'as arguments. Signing in again replaces the stored credentials and ends the previous session.',
+    ],
+    [
+      '`<%= config.bin %> cloud<%= config.topicSeparator %>auth<%= config.topicSeparator %>use-pat`, the official CLI\'s name,',
+      'is this command with --with-token: it asks for the token on a terminal (hidden), or reads it from stdin.',
     ],
   ]
   .map(paragraph => paragraph.join(' '))
@@ -54,12 +63,12 @@ export default class Login extends BaseCommand<typeof Login> {
     const result = await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
-      withToken: this.flags['with-token'],
+      withToken: this.flags['with-token'] || invokedAs(USE_PAT),
     })
     for (const line of renderLogin(result)) this.context.output.log(line)
     if (result.previousSessionIssuer) {
-      this.context.output.warn(`The session these credentials replaced was issued by ${result.previousSessionIssuer}, so it was not sent to this service `
-        + 'to be ended; it stays valid until it expires. Sign out there to end it now.')
+      this.context.output.warn(`The previous session, with ${result.previousSessionIssuer}, was left signed in: its credentials are not sent to `
+        + 'another service to be ended. It stays valid until it expires; sign out there to end it now.')
     }
 
     if (result.environmentTokenOverrides) {

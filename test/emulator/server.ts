@@ -90,6 +90,8 @@ export type Knobs = {
   organizations: Organization[];
   /** ms added before answering one route, keyed as `failures` ('POST /oauth/token', '/v1/users', a template) */
   pathLatencyMs: Record<string, number>;
+  /** characters added to every access token the token endpoint issues (a provider with large JWTs) */
+  tokenPadding: number;
   user: {emails: string[]; userId: string};
 }
 
@@ -166,6 +168,7 @@ export function defaultKnobs(): Knobs {
       {name: 'acme', verboseName: 'Acme Inc'},
     ],
     pathLatencyMs: {},
+    tokenPadding: 0,
     user: {emails: ['dev@example.com'], userId: 'user_emulator_01'},
   }
 }

@@ -103,6 +103,23 @@ describe('durable: no lost session, no lost write', function () {
     })
   })
 
+  it('1. the renewed session cannot be saved (large tokens past `ulimit -f`, beyond the room made): tried again, then it says the session is gone, and why', async () => {
+    const login = await expiringLogin()
+    suite.emulator.knobs.tokenPadding = 32_768
+    // 24 blocks: 12 KiB (dash) or 24 KiB (bash): past the room made (the file and 8 KiB), short of the 33 KiB new text.
+    const result = await startLimited(24, WHOAMI, env()).result
+    expect(result.signal, 'not killed by SIGXFSZ').to.equal(null)
+    expect(result.code, result.stderr).to.equal(1)
+    const {error, suggestion} = errorLines(result)
+    expect(error).to.equal(`Error: Your session was renewed, but it could not be saved to ${suite.config.file} `
+      + '(the file size limit was reached (ulimit -f)); the session stored there no longer works.')
+    expect(suggestion).to.match(/sign in again\.$/v)
+    expect(result.stderr).not.to.contain('left as it was')
+    expect(suite.emulator.stats.refreshGrants).to.equal(1)
+    expect(await readConfig(suite.config.file)).to.deep.include({...KEPT, refresh_token: login.refresh, token: login.access})
+    expect(await temporaryFiles()).to.deep.equal([])
+  })
+
   it('2. a process stopped holding the lock during a refresh: another login breaks the stale lock; on SIGCONT the new login survives', async function () {
     this.timeout(90_000)
     await expiringLogin()

@@ -5,7 +5,6 @@
  * fsync, rename, and the folder synced. Temporary files a killed process left
  * behind are swept under the lock.
  */
-import {randomBytes} from 'node:crypto'
 import {
   type FileHandle,
   open,
@@ -36,7 +35,9 @@ function handleFileSizeSignal(): void {
 }
 
 /** `.pipecatcloud.toml.<pid>.<8 hex>.tmp`, beside the file. */
-function temporaryName(target: string): string {
+async function temporaryName(target: string): Promise<string> {
+  // Loaded here, not at start-up: only writes need it.
+  const {randomBytes} = await import('node:crypto')
   return nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 }
 
@@ -63,7 +64,7 @@ export class PreparedWrite {
   /** Creates the temporary file beside `target`, with room for `size` bytes and more written and synced. WriteFailure if it cannot. */
   static async prepare(target: string, size: number): Promise<PreparedWrite> {
     handleFileSizeSignal()
-    const temporary = temporaryName(target)
+    const temporary = await temporaryName(target)
     let handle: FileHandle | undefined
     try {
       handle = await open(temporary, 'wx', 0o600)

@@ -13,6 +13,6 @@ export function recordInvocation(id: string | undefined): void {
 }
 
 /** Whether the running command was started by this id (any topic separator). */
-export function invokedAs(id: string): boolean {
+export function wasInvokedAs(id: string): boolean {
   return typed === id.replaceAll(' ', ':')
 }

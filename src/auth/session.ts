@@ -105,7 +105,7 @@ export async function bindOnFirstUse(credentials: Credentials, settings: Setting
     issuer = await store.update(({data}) => {
       const stored = storedCredentials(data)
       // Replaced meanwhile (another sign-in): those are not the credentials about to be used.
-      if (!stored || stored.token !== credentials.token) return {result: undefined}
+      if (stored?.token !== credentials.token) return {result: undefined}
       const bound = stored.issuer ?? configured
       return {data: withBinding(data, bound), result: bound}
     })

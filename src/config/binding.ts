@@ -28,7 +28,8 @@ type Secrets = {refreshToken?: string; token: string}
 
 /** A one-way fingerprint of the credentials, so the binding can name them without holding them. */
 export function credentialFingerprint({refreshToken, token}: Secrets): string {
-  const secret = refreshToken || token
+  // an empty refresh token (what a personal access token is stored with) is none
+  const secret = refreshToken === undefined || refreshToken === '' ? token : refreshToken
   return `sha256:${createHash('sha256').update(secret, 'utf8').digest('base64url')}`
 }
 
@@ -75,7 +76,8 @@ export function boundIssuer(data: ConfigData): string | undefined {
  * and no top-level `token_issuer` left. Other keys in the table are kept.
  */
 export function withBinding(data: ConfigData, issuer: string | undefined): ConfigData {
-  const {[LEGACY_ISSUER_KEY]: _legacy, [BINDING_TABLE]: table, ...rest} = data
+  const table = Object.hasOwn(data, BINDING_TABLE) ? data[BINDING_TABLE] : undefined
+  const rest = Object.fromEntries(Object.entries(data).filter(([key]) => key !== LEGACY_ISSUER_KEY && key !== BINDING_TABLE))
   const secrets = secretsOf(rest)
   const others = isTable(table) ? Object.fromEntries(Object.entries(table).filter(([key]) => key !== 'issuer' && key !== 'credentials')) : {}
   if (!secrets || issuer === undefined) {

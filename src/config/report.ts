@@ -12,9 +12,9 @@ import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js
 
 export type ConfigReport = {
   activeOrganization: null | string;
+  configPath: string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  configPath: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */

@@ -45,6 +45,14 @@ async function writeConfig(config: TempConfig, text: string): Promise<void> {
 
 /** How the credentials at A came to be bound to A. */
 const ORIGINS = {
+  /** an earlier version's top-level token_issuer, moved by the first use */
+  async 'an earlier version\'s token_issuer'(serviceA: Emulator, config: TempConfig) {
+    const tokens = serviceA.issueTokens({ttl: 3600})
+    const text = configText({refreshToken: tokens.refresh_token, token: tokens.access_token})
+    await writeConfig(config, text.replace('\n[', () => `token_issuer = "${serviceA.url}"\n\n[`))
+    const first = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(serviceA, config)})
+    expect(first.code, first.stderr).to.equal(0)
+  },
   /** a real browser sign-in at A, as a user would have done */
   async 'a plugin sign-in'(serviceA: Emulator, config: TempConfig) {
     const run = startLogin(serviceA, config)
@@ -56,14 +64,6 @@ const ORIGINS = {
   async 'first use of the official CLI\'s file'(serviceA: Emulator, config: TempConfig) {
     const tokens = serviceA.issueTokens({ttl: 3600})
     await writeConfig(config, configText({refreshToken: tokens.refresh_token, token: tokens.access_token}))
-    const first = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(serviceA, config)})
-    expect(first.code, first.stderr).to.equal(0)
-  },
-  /** an earlier version's top-level token_issuer, moved by the first use */
-  async 'an earlier version\'s token_issuer'(serviceA: Emulator, config: TempConfig) {
-    const tokens = serviceA.issueTokens({ttl: 3600})
-    const text = configText({refreshToken: tokens.refresh_token, token: tokens.access_token})
-    await writeConfig(config, text.replace('\n[', `token_issuer = "${serviceA.url}"\n\n[`))
     const first = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(serviceA, config)})
     expect(first.code, first.stderr).to.equal(0)
   },
@@ -174,7 +174,7 @@ for (const [origin, bind] of Object.entries(ORIGINS)) {
       // as the official CLI's `auth use-pat` does: new credentials, every other table kept as it was
       const pat = serviceB.issuePat()
       const text = await readText(config.file)
-      await writeFile(config.file, text.replace(/^token = .*$/mv, `token = "${pat}"`).replace(/^refresh_token = .*$/mv, 'refresh_token = ""'))
+      await writeFile(config.file, text.replace(/^token = .*$/mv, () => `token = "${pat}"`).replace(/^refresh_token = .*$/mv, 'refresh_token = ""'))
       const atFirst = await runCli(['cloud', 'auth', 'whoami', '--json'], {env: atB()})
       expect(atFirst.code, atFirst.stderr).to.equal(0)
       expect(JSON.parse(atFirst.stdout)).to.deep.include({tokenIssuer: serviceB.url})

@@ -41,6 +41,7 @@ function sharedGroup(): number | undefined {
   const other = users.find(fields => fields.length > 3 && Number(fields[2]) !== me && Number(fields[3]) !== 0 && Number(fields[3]) !== (process.getgid?.() ?? 0))
   return other ? Number(other[3]) : undefined
 }
+
 const ENV_TOKEN = 'pcc_pat_trusttestenvtoken0000'
 const FILE_TOKEN = 'pcc_pat_trusttestfiletoken000'
 const WHOAMI = ['cloud', 'auth', 'whoami']
@@ -168,16 +169,15 @@ describe('the config path, attacked', () => {
       const shared = sharedGroup()
       if (shared === undefined) return
       for (const mode of [0o770, 0o775]) {
-        // eslint-disable-next-line no-await-in-loop -- one folder at a time
         await rm(path.join(dir, 'pipecatcloud'), {force: true, recursive: true})
-        // eslint-disable-next-line no-await-in-loop -- one folder at a time
+
         const file = await plant(mode, 0o600, process.getuid?.() ?? 0, '', shared)
-        // eslint-disable-next-line no-await-in-loop -- one folder at a time
+
         const result = await runCli(WHOAMI, {env: {PIPECAT_CONFIG_PATH: file, PIPECAT_TOKEN: ENV_TOKEN}})
         expect(hostile.seen).to.deep.equal([])
         expectUntrusted(result, file, /chmod go-w/v)
         expect(result.stderr).to.contain(`writable by other users (mode 0${mode.toString(8)})`)
-        // eslint-disable-next-line no-await-in-loop -- one folder at a time
+
         expect((await stat(path.dirname(file))).mode % 0o1000).to.equal(mode)
       }
     })

@@ -8,7 +8,12 @@
  * official CLI requires.
  */
 import {expect} from 'chai'
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {
+  mkdir,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises'
 import path from 'node:path'
 import {parse} from 'smol-toml'
 
@@ -24,15 +29,17 @@ const EMAIL = 'dev@example.com'
 
 describe('both CLIs on one file: the official CLI reads what the plugin writes, and the other way round', function () {
   this.timeout(120_000)
-  before(async function () {
-    await requireOfficialCli(this)
-  })
 
   const suite = emulatorSuite({tls: true})
   let browser: string
 
-  before(async () => {
+  before(async function () {
+    await requireOfficialCli(this)
     browser = await approvingBrowser()
+  })
+
+  after(async () => {
+    if (browser) await rm(browser, {force: true, recursive: true})
   })
 
   const trust = () => ({NODE_EXTRA_CA_CERTS: suite.emulator.caFile})
@@ -122,7 +129,7 @@ describe('both CLIs on one file: the official CLI reads what the plugin writes, 
       const tokens = suite.emulator.issueTokens({ttl: 3600})
       const text = configText({refreshToken: tokens.refresh_token, token: tokens.access_token})
       await mkdir(path.dirname(suite.config.file), {mode: 0o700, recursive: true})
-      await writeFile(suite.config.file, text.replace('\n[', `token_issuer = "${suite.emulator.url}"\n\n[`), {mode: 0o600})
+      await writeFile(suite.config.file, text.replace('\n[', () => `token_issuer = "${suite.emulator.url}"\n\n[`), {mode: 0o600})
       const broken = await official(['auth', 'whoami'])
       expect(broken.stdout + broken.stderr, 'such a file breaks the official CLI').to.contain('must be dictionaries')
       const whoami = await plugin(['cloud', 'auth', 'whoami'])
@@ -210,14 +217,13 @@ describe('both CLIs on one file: the official CLI reads what the plugin writes, 
 
       const rounds = 3
       for (let round = 1; round <= rounds; round++) {
-        // eslint-disable-next-line no-await-in-loop -- the CLIs take turns
         await expireSoon()
-        // eslint-disable-next-line no-await-in-loop -- the CLIs take turns
+
         const mine = await plugin(['cloud', 'auth', 'whoami'])
         expect(mine.code, `plugin, round ${round}: ${mine.stderr}`).to.equal(0)
-        // eslint-disable-next-line no-await-in-loop -- the CLIs take turns
+
         await expireSoon()
-        // eslint-disable-next-line no-await-in-loop -- the CLIs take turns
+
         const theirs = await official(['auth', 'whoami'])
         expectRead(theirs, `official whoami, round ${round}`)
         expect(theirs.stdout).to.contain(EMAIL)

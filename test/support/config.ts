@@ -4,6 +4,7 @@
  * what the commands left on disk.
  */
 import {expect} from 'chai'
+import {createHash} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {
   access,
@@ -17,7 +18,6 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {parse} from 'smol-toml'
 
@@ -122,13 +122,13 @@ export function configText({
 }: Seed): string {
   const expiresAt = expiresIn === 0 ? '0' : ((Date.now() / 1000) + expiresIn).toFixed(3)
   const orgLine = org ? `org = "${org}"\n` : ''
-  const binding = issuer ? bindingTable(issuer, {refreshToken, token}) : ''
-  return `token = "${token}"\n${orgLine}refresh_token = "${refreshToken}"\ntoken_expires_at = ${expiresAt}\n${ORG_TABLES}${binding}`
+  const bound = issuer ? bindingTable(issuer, {refreshToken, token}) : ''
+  return `token = "${token}"\n${orgLine}refresh_token = "${refreshToken}"\ntoken_expires_at = ${expiresAt}\n${ORG_TABLES}${bound}`
 }
 
 /** The table in which the plugin binds credentials to a host: the host, and a SHA-256 of the refresh token (else the token). */
 export function bindingTable(issuer: string, {refreshToken, token}: {refreshToken?: string; token: string}): string {
-  const fingerprint = createHash('sha256').update(refreshToken || token).digest('base64url')
+  const fingerprint = createHash('sha256').update(refreshToken === undefined || refreshToken === '' ? token : refreshToken).digest('base64url')
   return `\n["@pipecat-ai/plugin-cloud"]\ncredentials = "sha256:${fingerprint}"\nissuer = "${issuer}"\n`
 }
 

@@ -5,16 +5,20 @@
  * ../shared/official-cli/pcc. It needs Debian's Python and a few apt packages
  * (.ci/run installs them); `pcc --check` says whether it can run here.
  */
-import {execFile} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {chmod, mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
 import type {Emulator} from '../emulator/server.js'
 
-import {type CliResult, MACHINE_VARIABLES, ROOT, startProcess} from './cli.js'
+import {
+  type CliResult,
+  MACHINE_VARIABLES,
+  ROOT,
+  startProcess,
+} from './cli.js'
 
 const CANDIDATES = [
   process.env.PIPECAT_OFFICIAL_CLI,
@@ -22,18 +26,15 @@ const CANDIDATES = [
   '/work/shared/official-cli/pcc',
 ]
 
-export const PCC = CANDIDATES.find(candidate => candidate && existsSync(candidate))
+export const PCC = CANDIDATES.find(candidate => candidate !== undefined && existsSync(candidate))
 
 /** Undefined when the official CLI can run here; else why not, in a line. */
-export async function officialCliProblem(): Promise<string | undefined> {
+export function officialCliProblem(): string | undefined {
   if (!PCC) return `the official CLI is not at ${CANDIDATES.filter(Boolean).join(' or ')} (set PIPECAT_OFFICIAL_CLI)`
-  try {
-    await promisify(execFile)(PCC, ['--check'])
-    return undefined
-  } catch (error) {
-    const {stderr} = error as {stderr?: string}
-    return stderr?.trim().split('\n')[0] ?? String(error)
-  }
+  const check = spawnSync(PCC, ['--check'], {encoding: 'utf8'})
+  if (check.status === 0) return undefined
+  const [firstLine = ''] = check.stderr.trim().split('\n', 1)
+  return firstLine === '' ? `pcc --check exited with ${check.status ?? check.signal}` : firstLine
 }
 
 /**
@@ -42,7 +43,7 @@ export async function officialCliProblem(): Promise<string | undefined> {
  * why in one line.
  */
 export async function requireOfficialCli(context: Mocha.Context): Promise<void> {
-  const problem = await officialCliProblem()
+  const problem = officialCliProblem()
   if (!problem) return
   if (process.env.CI === 'true') throw new Error(`The official CLI cannot run: ${problem}`)
   console.log(`      (skipped: the official CLI cannot run here: ${problem})`)

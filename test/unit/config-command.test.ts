@@ -14,9 +14,9 @@ import {runCommand} from '../support/in-process.js'
 
 type Report = {
   activeOrganization: null | string;
+  configPath: string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  configPath: string;
   settings: Record<string, {env: string; source: null | string; value: null | number | string}>;
   tokenExpiry: null | {at: string; expired: boolean; relative: string};
 }

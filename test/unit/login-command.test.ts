@@ -3,8 +3,8 @@ import {Readable} from 'node:stream'
 
 import {playBrowser} from '../emulator/browser.js'
 import {
-  emulatorEnv,
   binding,
+  emulatorEnv,
   exists,
   readConfig,
   storedConfig,

@@ -6,8 +6,8 @@ import type {LoginOptions} from '../../src/auth/login.js'
 import {InterruptedError} from '../../src/errors.js'
 import {authorizeRedirect} from '../emulator/browser.js'
 import {
-  exists,
   binding,
+  exists,
   oauthLogin,
   readConfig,
   tempConfig,

@@ -6,8 +6,9 @@ import {allFlag} from './config.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
   static override description = [
-    'Without flags, lists the cloud commands. With --config (or --show-cli-config, the official CLI\'s name), shows the current',
-    'configuration, as `<%= config.bin %> cloud<%= config.topicSeparator %>config` does. With --version, shows the version of these commands.',
+    'Without flags, lists the cloud commands. With --config, shows the current configuration, as',
+    '`<%= config.bin %> cloud<%= config.topicSeparator %>config` does; --show-cli-config, the official CLI\'s name, is the same.',
+    'With --version, shows the version of these commands.',
   ].join(' ')
 
   static override examples = [

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
-import {invokedAs} from '../../../invocation.js'
+import {wasInvokedAs} from '../../../invocation.js'
 
 /** The official CLI's name for signing in with a personal access token. */
 const USE_PAT = 'cloud:auth:use-pat'
@@ -63,7 +63,7 @@ export default class Login extends BaseCommand<typeof Login> {
     const result = await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
-      withToken: this.flags['with-token'] || invokedAs(USE_PAT),
+      withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
     })
     for (const line of renderLogin(result)) this.context.output.log(line)
     if (result.previousSessionIssuer) {

@@ -110,7 +110,8 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
 /** Signed in, but the new credentials could not be saved (after the store's retries): the new session is lost, and why. */
 function unsaved(error: ConfigFileError, file: string): ConfigFileError {
   const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
-  return new ConfigFileError(`You signed in, but the new session could not be saved to ${file} (${reason}), so it is lost; the file was not changed.`, {
+  const what = `You signed in, but the new session could not be saved to ${file} (${reason}), so it is lost; the file was not changed.`
+  return new ConfigFileError(what, {
     cause: error,
     suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` again.`,
   })

@@ -60,7 +60,7 @@ export async function logout(context: Context): Promise<LogoutResult> {
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
     const removal = hasLeftovers ? await removeCredentials(store, found => !found) : 'none'
     return {
-      ...base, credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept', revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
+      ...base, ...removed(removal), revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
   }
 
@@ -89,11 +89,16 @@ export async function logout(context: Context): Promise<LogoutResult> {
   }
 
   // A sign-in saved meanwhile (another command) is not the session revoked: it stays.
-  const isOurs = (found: StoredCredentials | undefined) => found === undefined || ours.has(found.token) || ours.has(found.refreshToken ?? '')
+  const isOurs = (found?: StoredCredentials) => found === undefined || ours.has(found.token) || ours.has(found.refreshToken ?? '')
   const removal = await removeCredentials(store, isOurs)
   return {
-    ...base, credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept', revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
+    ...base, ...removed(removal), revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }
+}
+
+/** What removeCredentials did, as the result says it. */
+function removed(removal: 'kept' | 'none' | 'removed'): {credentialsRemoved: boolean; newerSignInKept: boolean} {
+  return {credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept'}
 }
 
 /** The result's lines: what the user must know on stdout, what they should be warned about on stderr. */

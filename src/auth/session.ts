@@ -245,7 +245,8 @@ export class Session {
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error
       // Sent but unanswered: the service may have renewed the session, and spent the stored refresh token.
-      throw new NetworkError(`${error.message} The session renewal got no answer; if the service renewed it anyway, the stored session no longer works.`, {
+      const lost = 'The session renewal got no answer; if the service renewed it anyway, the stored session no longer works.'
+      throw new NetworkError(`${error.message} ${lost}`, {
         cause: error,
         suggestion: command => `Try again; if it says your session has expired, run \`${command('cloud auth login')}\`.`,
       })
@@ -254,8 +255,10 @@ export class Session {
 
   /** The session was renewed (the stored one is spent) but the renewal could not be saved: say it is gone, and why. */
   private unsaved(error: ConfigFileError): ConfigFileError {
-    const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '')
-    return new ConfigFileError(`Your session was renewed, but it could not be saved to ${this.store.path} (${reason.replace(/\.$/v, '')}); the session stored there no longer works.`, {
+    const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+    const file = this.store.path
+    const what = `Your session was renewed, but it could not be saved to ${file} (${reason}); the session stored there no longer works.`
+    return new ConfigFileError(what, {
       cause: error,
       suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` to sign in again.`,
     })
@@ -273,7 +276,7 @@ export class Session {
 }
 
 /** The document with renewed tokens, bound to their issuer: the one place a refresh builds what it writes. */
-export function renewedDocument(data: ConfigData, tokens: TokenSet, issuer: string | undefined): {data: ConfigData; result: StoredCredentials} {
+export function renewedDocument(data: ConfigData, tokens: TokenSet, issuer?: string): {data: ConfigData; result: StoredCredentials} {
   const renewed = {
     expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken, token: tokens.accessToken,
   }

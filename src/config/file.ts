@@ -173,7 +173,7 @@ export class ConfigStore {
    * taken again and `change` runs again on the file as it is, so it must give
    * the same answer for the same file.
    */
-  async update<T>(change: (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}): Promise<T> {
+  async update<T>(change: Change<T>): Promise<T> {
     for (let round = 1; ; round++) {
       // eslint-disable-next-line no-await-in-loop -- rounds are sequential by nature
       const outcome = await this.withLock(async lock => {
@@ -183,7 +183,8 @@ export class ConfigStore {
       })
       if (outcome) return outcome.result
       if (round >= UPDATE_ROUNDS) {
-        throw new ConfigFileError(`Could not save the config file ${this.path}: another command kept changing it while this one was saving.`, {
+        const reason = 'another command kept changing it while this one was saving'
+        throw new ConfigFileError(`Could not save the config file ${this.path}: ${reason}.`, {
           suggestion: 'Let the other commands finish, then try again.',
         })
       }
@@ -248,7 +249,7 @@ export class ConfigStore {
   private async writeOver<T>(
     snapshot: ConfigSnapshot,
     lock: HeldLock,
-    change: (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T},
+    change: Change<T>,
   ): Promise<undefined | {result: T}> {
     const prepared = await this.prepare(snapshot.text?.length ?? 0)
     try {
@@ -486,6 +487,9 @@ async function configText(data: ConfigData, file: string, base?: ConfigSnapshot)
   if (expiry === undefined) return text
   return applyEdits(text, new Map([['token_expires_at', expiry]]), data, read).catch(() => stringify(data))
 }
+
+/** What update() runs on the file as read: the new document (none: write nothing) and the result. */
+type Change<T> = (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}
 
 /** The lock as this process holds it: `compromised` once another command broke it as stale. */
 export type HeldLock = {compromised: boolean}

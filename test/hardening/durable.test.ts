@@ -103,7 +103,7 @@ describe('durable: no lost session, no lost write', function () {
     })
   })
 
-  it('1. the renewed session cannot be saved (large tokens past `ulimit -f`, beyond the room made): tried again, then it says the session is gone, and why', async () => {
+  it('1. a renewed session that cannot be saved (large tokens past `ulimit -f`): tried again, then says it is gone and why', async () => {
     const login = await expiringLogin()
     suite.emulator.knobs.tokenPadding = 32_768
     // 24 blocks: 12 KiB (dash) or 24 KiB (bash): past the room made (the file and 8 KiB), short of the 33 KiB new text.
@@ -120,7 +120,7 @@ describe('durable: no lost session, no lost write', function () {
     expect(await temporaryFiles()).to.deep.equal([])
   })
 
-  it('2. a process stopped holding the lock during a refresh: another login breaks the stale lock; on SIGCONT the new login survives', async function () {
+  it('2. stopped holding the lock in a refresh: another login breaks the stale lock; on SIGCONT the new login survives', async function () {
     this.timeout(90_000)
     await expiringLogin()
     suite.emulator.knobs.pathLatencyMs[`POST ${TOKEN_PATH}`] = 1000
@@ -230,7 +230,7 @@ describe('durable: no lost session, no lost write', function () {
       expect(result.stderr).to.match(/Interrupted twice|Sign-in interrupted\. Nothing was saved/v)
     })
 
-    it('while a refresh grant is in flight: the first waits for its answer, the second exits at once and says what may be lost', async () => {
+    it('a refresh grant in flight: the first waits for its answer, the second exits at once, saying what may be lost', async () => {
       await expiringLogin()
       suite.emulator.knobs.pathLatencyMs[`POST ${TOKEN_PATH}`] = 5000
       const child = startCli(WHOAMI, {env: env()})

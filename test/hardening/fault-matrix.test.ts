@@ -225,7 +225,7 @@ async function sessionProblems({fault, flow}: Cell, {emulator, env, result}: Out
   const isLive = refresh ? emulator.isValidRefresh(refresh) : emulator.isValid(token)
   const next = await runCli(['cloud', 'auth', 'whoami'], {env: {...env, PIPECAT_HTTP_TIMEOUT: '10'}})
   const mustKeep = flow.keepsSession.includes(fault)
-  if (mustKeep && !(isLive && next.code === 0)) problems.push(`the session on disk no longer works (next whoami: ${next.code} ${next.stderr.trim()})`)
+  if (mustKeep && !(isLive && next.code === 0)) problems.push(`the session on disk is gone (next: ${next.code} ${next.stderr.trim()})`)
   const told = TOLD_GONE.test(`${result.stdout}\n${result.stderr}`) || TOLD_GONE.test(next.stderr)
   if (!told && next.code !== 0) problems.push('the session is gone and nobody said so')
   if (mustKeep && emulator.stats.refreshReuseDetected > 0) problems.push('a spent refresh token was sent again')

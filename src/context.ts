@@ -7,11 +7,11 @@
  * describes the layers around it.
  */
 import type {PipecatApi} from './api/pipecat.js'
-import type {Session} from './auth/session.js'
+import type {Session} from './session/session.js'
 
-import {defaultConfigPath} from './config/file.js'
+import {ConfigStore, defaultConfigPath} from './config/file.js'
 import {loadConfig, type LoadedConfig} from './config/load.js'
-import {settingText} from './config/settings.js'
+import {resolveSettings, type Settings, settingText} from './config/settings.js'
 import {NotLoggedInError} from './errors.js'
 
 /** Everything goes to stderr but `log`, so stdout carries only the result. */
@@ -28,11 +28,24 @@ export type Output = {
 
 export type Stdin = NodeJS.ReadableStream & {isTTY?: boolean}
 
+/**
+ * What every flow returns: its result, with what the user should be warned
+ * about. The command presents it (BaseCommand.present): the flow module's
+ * render function gives the lines for people, the warnings go to stderr, and
+ * under --json the whole result is the document.
+ */
+export type FlowResult = {
+  /** Things the user should know, one sentence each (stderr, also under --json). */
+  warnings: string[];
+}
+
 export type Context = {
   /** The API client; `got` is loaded on first use, never at start-up. */
   api(): Promise<PipecatApi>;
   readonly configPath: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The settings from the environment and the defaults alone: what is left when the file cannot be read. */
+  environmentSettings(): Settings;
   /** The config file and the settings, loaded once; rejects with ConfigFileError for a file that cannot be used. */
   loadConfig(): Promise<LoadedConfig>;
   readonly output: Output;
@@ -41,6 +54,8 @@ export type Context = {
   /** Aborted by Ctrl-C (its reason: an InterruptedError); every wait and request listens to it. */
   readonly signal: AbortSignal;
   readonly stdin: Stdin;
+  /** The config file: the one store every read and write goes through. */
+  readonly store: ConfigStore;
 }
 
 export type ContextOptions = {
@@ -56,6 +71,7 @@ export type ContextOptions = {
 export function createContext(options: ContextOptions): Context {
   const {env, output, signal, stdin} = options
   const configPath = options.configPath ?? defaultConfigPath(env)
+  const store = new ConfigStore(configPath, {signal, warn: output.warn})
   let loaded: Promise<LoadedConfig> | undefined
   let api: Promise<PipecatApi> | undefined
   let session: Promise<Session> | undefined
@@ -67,10 +83,9 @@ export function createContext(options: ContextOptions): Context {
     },
     configPath,
     env,
+    environmentSettings: () => resolveSettings({}, env),
     async loadConfig() {
-      loaded ??= loadConfig({
-        env, path: configPath, signal, warn: output.warn,
-      })
+      loaded ??= loadConfig(store, env, output.warn)
       return loaded
     },
     output,
@@ -80,6 +95,7 @@ export function createContext(options: ContextOptions): Context {
     },
     signal,
     stdin,
+    store,
   }
   return context
 }
@@ -97,7 +113,7 @@ async function openSession(context: Context): Promise<Session> {
   if (!settingText(settings, 'token')) throw new NotLoggedInError()
   const {
     bindOnFirstUse, currentCredentials, isIssuedBy, issuerMismatch, Session,
-  } = await import('./auth/session.js')
+  } = await import('./session/session.js')
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)

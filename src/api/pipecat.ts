@@ -86,12 +86,11 @@ export class PipecatApi {
   }
 
   /** Earlier login generation: starts a token flow with a code. */
-  async startTokenFlow(signal?: AbortSignal): Promise<TokenFlow> {
+  async startTokenFlow(): Promise<TokenFlow> {
     const {body} = await this.http.request(this.url('login_path'), {
       method: 'POST',
       retries: 0,
       searchParams: {use_code: 'true'},
-      signal,
     })
     const {code, token_flow_id: tokenFlowId, wait_secret: waitSecret, web_url: webUrl} = (body ?? {}) as Record<string, unknown>
     // The address is shown to the user to open: only a web page, never another scheme (javascript:, file:, an app link).
@@ -105,10 +104,9 @@ export class PipecatApi {
   }
 
   /** Earlier login generation: one (possibly long-held) status poll. */
-  async tokenFlowStatus(flow: TokenFlow, signal?: AbortSignal): Promise<TokenFlowStatus> {
+  async tokenFlowStatus(flow: TokenFlow): Promise<TokenFlowStatus> {
     const {body} = await this.http.request(this.url('login_status_path'), {
       searchParams: {token_flow_id: flow.tokenFlowId, wait_secret: flow.waitSecret},
-      signal,
       timeoutMs: 60_000,
     })
     const {status, token} = (body ?? {}) as Record<string, unknown>

@@ -5,7 +5,7 @@
  */
 import {release} from 'node:os'
 
-import type {Context} from '../context.js'
+import type {Output} from '../context.js'
 
 /** An opener that has not failed within this time is taken to have worked (browsers may keep it running). */
 const OPENER_GRACE_MS = 2000
@@ -56,7 +56,7 @@ export async function openBrowser(url: string): Promise<string | undefined> {
  * the sign-in is over, so a late opener failure says nothing.
  */
 export function showSignInAddress(
-  {env, output}: Pick<Context, 'env' | 'output'>,
+  {env, output}: {env: NodeJS.ProcessEnv; output: Output},
   {code, headless, session, url}: {code?: string; headless: boolean; session: AbortSignal; url: string},
 ): void {
   output.notice('To sign in to Pipecat Cloud, open this address in a browser:')

@@ -6,12 +6,15 @@
  * config file as it was.
  */
 import type {PipecatApi} from '../api/pipecat.js'
-import type {Context} from '../context.js'
+import type {Context, FlowResult} from '../context.js'
 
 import {HttpStatusError} from '../api/http.js'
-import {saveCredentials, type StoredCredentials} from '../config/document.js'
+import {saveCredentials} from '../config/credentials.js'
+import {type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
 import {ConfigFileError, InterruptedError, LoginError} from '../errors.js'
+import {type Revocation, revokeSession} from '../session/revoke.js'
+import {type AuthMethod, isExpiringSoon, isIssuedBy} from '../session/session.js'
 import {organizationLabel} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
 import {
@@ -19,12 +22,10 @@ import {
   type Obtained,
   SIGN_IN_METHODS,
 } from './methods/index.js'
-import {type Revocation, revokeSession} from './revoke.js'
-import {type AuthMethod, isExpiringSoon, isIssuedBy} from './session.js'
 
 export type {LoginOptions} from './methods/index.js'
 
-export type LoginResult = {
+export type LoginResult = FlowResult & {
   authMethod: AuthMethod;
   configPath: string;
   email: null | string;
@@ -50,16 +51,25 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
   })
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
+  const previousSessionIssuer = previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null
+  const isEnvironmentTokenOverrides = settings.token.source === 'environment'
   return {
     authMethod: obtained.method,
     configPath: store.path,
     email: account.user?.email ?? null,
-    environmentTokenOverrides: Boolean(context.env.PIPECAT_TOKEN),
+    environmentTokenOverrides: isEnvironmentTokenOverrides,
     organization: {name: saved.organization.name, verboseName: saved.organization.verboseName ?? null},
-    previousSessionIssuer: previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null,
+    previousSessionIssuer,
     previousSessionRevocation,
     tokenExpiry: tokens.expiresAt > 0 ? (expiryOf(tokens.expiresAt) ?? null) : null,
     userId: account.user?.userId ?? null,
+    warnings: [
+      ...(previousSessionIssuer
+        ? [`The previous session, with ${previousSessionIssuer}, was left signed in: its credentials are not sent to another service to be ended. `
+          + 'It stays valid until it expires; sign out there to end it now.']
+        : []),
+      ...(isEnvironmentTokenOverrides ? ['PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.'] : []),
+    ],
   }
 }
 
@@ -87,7 +97,7 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
   try {
     const signal = AbortSignal.any([context.signal, stop.signal])
     const methodInput = {
-      api: api.withSignal(signal), context, options, signal,
+      api: api.withSignal(signal), env: context.env, options, output: context.output, signal, stdin: context.stdin,
     }
     for (const method of SIGN_IN_METHODS) {
       // eslint-disable-next-line no-await-in-loop -- methods are tried in order of preference

@@ -1,13 +1,10 @@
 /**
- * The shape of the config document and the edits commands make to it. The
- * file is shared with the official CLI: a handful of known top-level keys (the
- * credentials and the active organization), one table per organization, and
- * anything else kept as found. Sign-in saves credentials and logout removes
- * them, each under the lock, on the file as it is at that moment.
+ * The shape of the config document. The file is shared with the official CLI:
+ * a handful of known top-level keys (the credentials and the active
+ * organization), one table per organization, and anything else kept as found.
+ * The edits commands make to it are in credentials.ts.
  */
-import type {ConfigStore} from './file.js'
-
-import {BINDING_TABLE, boundIssuer, withBinding} from './binding.js'
+import {BINDING_TABLE, boundIssuer} from './binding.js'
 import {type ConfigData, isTable} from './data.js'
 
 export {type ConfigData, isTable} from './data.js'
@@ -63,56 +60,4 @@ export function storedCredentials(data: ConfigData): StoredCredentials | undefin
   return {
     expiresAt: expiryFrom(data.token_expires_at), issuer: boundIssuer(data), refreshToken, token,
   }
-}
-
-export type NewCredentials = {
-  accessToken: string;
-  /** Unix seconds; 0 when the token does not expire (what the official CLI writes then). */
-  expiresAt: number;
-  /** The API host that issued them. */
-  issuer: string;
-  refreshToken?: string;
-}
-
-type Organization = {name: string; verboseName?: string}
-
-/**
- * Stores new credentials: the stored organization if the account still
- * belongs to it (else the account's first), a table for it, and everything
- * else as it was. Returns that organization and the credentials replaced.
- */
-export async function saveCredentials<O extends Organization>(
-  store: ConfigStore,
-  credentials: NewCredentials,
-  organizations: readonly [O, ...O[]],
-): Promise<{organization: O; previous?: StoredCredentials}> {
-  return store.update(({data}) => {
-    const organization = organizations.find(org => org.name === data.org) ?? organizations[0]
-    const next: ConfigData = withBinding({
-      ...data,
-      org: organization.name,
-      refresh_token: credentials.refreshToken ?? '',
-      token: credentials.accessToken,
-      token_expires_at: credentials.expiresAt,
-    }, credentials.issuer)
-    if (!isReservedKey(organization.name) && !isTable(next[organization.name])) next[organization.name] = {}
-    return {data: next, result: {organization, previous: storedCredentials(data)}}
-  })
-}
-
-/**
- * Removes the credential keys, keeping everything else: 'removed', or 'none' when there were none (a
- * missing file is not created), or 'kept' when `isOurs` says the file now holds other credentials (a newer
- * sign-in saved meanwhile, which only its own logout may remove).
- */
-export async function removeCredentials(
-  store: ConfigStore,
-  isOurs: (stored: StoredCredentials | undefined) => boolean = () => true,
-): Promise<'kept' | 'none' | 'removed'> {
-  return store.update(({data, exists}) => {
-    if (!exists || CREDENTIAL_KEYS.every(key => !Object.hasOwn(data, key))) return {result: 'none'}
-    if (!isOurs(storedCredentials(data))) return {result: 'kept'}
-    const rest = Object.fromEntries(Object.entries(data).filter(([key]) => !(CREDENTIAL_KEYS as readonly string[]).includes(key)))
-    return {data: withBinding(rest, undefined), result: 'removed'}
-  })
 }

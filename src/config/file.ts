@@ -136,12 +136,27 @@ export class ConfigStore {
     this.warn = options.warn ?? (() => {})
   }
 
-  /** Moves the file aside to a timestamped backup beside it; returns the backup's path. Used by logout on a malformed file. */
-  async backUp(): Promise<string> {
-    const stamp = new Date().toISOString().replaceAll(/[:.]/gv, '-')
-    const target = `${this.path}.bak-${stamp}`
-    await rename(this.path, target)
-    return target
+  /**
+   * Logout on a malformed file: under the lock, re-read, and only if it is
+   * still malformed (not fixed or removed meanwhile), move it aside to a
+   * timestamped backup beside it, leaving no file: nothing is lost, and the
+   * next login starts clean. Returns the backup's path; null when the file
+   * was no longer malformed.
+   */
+  async resetMalformed(): Promise<null | string> {
+    return this.withLock(async () => {
+      try {
+        await this.read()
+        return null
+      } catch (error) {
+        if (!(error instanceof MalformedConfigError)) throw error
+      }
+
+      const stamp = new Date().toISOString().replaceAll(/[:.]/gv, '-')
+      const target = `${this.path}.bak-${stamp}`
+      await rename(this.path, target)
+      return target
+    })
   }
 
   async read(): Promise<ConfigSnapshot> {

@@ -56,8 +56,8 @@ describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
     expectNoSecrets(result)
 
     const stored = await storedConfig(suite.config.file)
-    expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'token_issuer', 'user-namespace'])
-    expect(stored.token_issuer, 'the service that issued them').to.equal(suite.emulator.url)
+    expect(Object.keys(stored).toSorted()).to.deep.equal(['@pipecat-ai/plugin-cloud', 'org', 'refresh_token', 'token', 'token_expires_at', 'user-namespace'])
+    expect(stored['@pipecat-ai/plugin-cloud'], 'bound to the service that issued them').to.deep.include({issuer: suite.emulator.url})
     expect(stored.org).to.equal('user-namespace')
     expect(stored['user-namespace']).to.deep.equal({})
     expect(suite.emulator.isValid(stored.token as string)).to.equal(true)

@@ -60,21 +60,10 @@ export default class Login extends BaseCommand<typeof Login> {
 
   async run(): Promise<LoginResult> {
     const {login, renderLogin} = await import('../../../auth/login.js')
-    const result = await login(this.context, {
+    return this.present(await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
       withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
-    })
-    for (const line of renderLogin(result)) this.context.output.log(line)
-    if (result.previousSessionIssuer) {
-      this.context.output.warn(`The previous session, with ${result.previousSessionIssuer}, was left signed in: its credentials are not sent to `
-        + 'another service to be ended. It stays valid until it expires; sign out there to end it now.')
-    }
-
-    if (result.environmentTokenOverrides) {
-      this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
-    }
-
-    return result
+    }), renderLogin)
   }
 }

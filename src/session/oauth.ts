@@ -36,9 +36,9 @@ const DEFAULT_EXPIRES_IN = 86_400
 /** The longest access token lifetime believed (seconds). */
 const MAX_EXPIRES_IN = 366 * 86_400
 
-export async function discover(http: HttpClient, config: AuthConfig, signal?: AbortSignal): Promise<Provider> {
+export async function discover(http: HttpClient, config: AuthConfig): Promise<Provider> {
   const issuer = checkedUrl(config.issuer, 'OAuth issuer').href.replace(/\/$/v, '')
-  const {body} = await http.request<Record<string, unknown>>(`${issuer}/.well-known/openid-configuration`, {signal})
+  const {body} = await http.request<Record<string, unknown>>(`${issuer}/.well-known/openid-configuration`)
   const problem = discoveryProblem(body, config.issuer)
   if (problem) {
     throw new LoginError(`The sign-in provider's configuration is unsafe or incomplete: ${problem}.`, {
@@ -170,7 +170,6 @@ export async function exchangeCode(
   http: HttpClient,
   provider: Provider,
   grant: {code: string; redirectUri: string; verifier: string},
-  signal?: AbortSignal,
 ): Promise<TokenSet> {
   try {
     return await tokenRequest(http, provider, {
@@ -179,7 +178,7 @@ export async function exchangeCode(
       code_verifier: grant.verifier,
       grant_type: 'authorization_code',
       redirect_uri: grant.redirectUri,
-    }, {signal})
+    })
   } catch (error) {
     // 400/401 reject the code (RFC 6749 5.2); anything else (429, a proxy's 403 page) is the failure itself, naming the host.
     if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
@@ -198,7 +197,7 @@ export async function exchangeCode(
 export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string, timeoutMs?: number): Promise<TokenSet> {
   try {
     const form = {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken}
-    const tokens = await tokenRequest(http, provider, form, {timeoutMs})
+    const tokens = await tokenRequest(http, provider, form, timeoutMs)
     return {...tokens, refreshToken: tokens.refreshToken ?? refreshToken}
   } catch (error) {
     // 400/401 (invalid_grant, invalid_client) end the session; a 429 or a proxy's 403 page does not.
@@ -210,15 +209,11 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
   }
 }
 
-async function tokenRequest(
-  http: HttpClient,
-  provider: Provider,
-  form: Record<string, string>,
-  {signal, timeoutMs}: {signal?: AbortSignal; timeoutMs?: number},
-): Promise<TokenSet> {
+/** One token request, sent once; `timeoutMs` overrides the client's time limit for it. */
+async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, timeoutMs?: number): Promise<TokenSet> {
   // Codes and rotated refresh tokens are single-use: never send the same grant twice.
   const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {
-    form, method: 'POST', retries: 0, signal, timeoutMs,
+    form, method: 'POST', retries: 0, timeoutMs,
   })
   const {access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken} = body ?? {}
   if (typeof accessToken !== 'string' || accessToken === '') {

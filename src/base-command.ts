@@ -13,7 +13,7 @@ import {
 
 import {type Context, createContext, type FlowResult} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
-import {onInterrupt} from './interrupt.js'
+import {heldSteps, onInterrupt} from './interrupt.js'
 import {Spinner} from './spinner.js'
 import {terminalSafe} from './text.js'
 import {closestCommand} from './unknown-command.js'
@@ -126,7 +126,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
 
-    this.catch(new InterruptedError('Interrupted twice; stopped at once.'))
+    // Said when stopping cuts a step short that cannot be undone (a renewed session not yet saved).
+    const lost = heldSteps().map(step => ` ${step}`).join('')
+    this.catch(new InterruptedError(`Interrupted twice; stopped at once.${lost}`))
     .catch(() => {})
     .finally(() => {
       // eslint-disable-next-line unicorn/no-process-exit -- a second Ctrl-C: the user wants out now, whatever step is under way

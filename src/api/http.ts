@@ -177,6 +177,11 @@ export class HttpClient {
     return {body: body as T, status: response.statusCode}
   }
 
+  /** The same client, its requests aborted by nothing but their own timeout (a refresh grant's answer must be waited for). */
+  unbound(): HttpClient {
+    return new HttpClient(this.got, this.agents, this.timeoutMs)
+  }
+
   /** The same client, with every request also aborted by `signal`. */
   withSignal(signal: AbortSignal): HttpClient {
     const {activity, signal: ownSignal} = this.scope

@@ -13,8 +13,12 @@ import {HttpStatusError} from '../api/http.js'
 import {saveCredentials} from '../config/credentials.js'
 import {type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {InterruptedError, LoginError, PipecatError} from '../errors.js'
-import {onInterrupt} from '../interrupt.js'
+import {
+  ConfigFileError,
+  InterruptedError,
+  LoginError,
+  PipecatError,
+} from '../errors.js'
 import {type Revocation, revokeSession} from '../session/revoke.js'
 import {type AuthMethod, isExpiringSoon, isIssuedBy} from '../session/session.js'
 import {organizationLabel} from '../text.js'
@@ -50,6 +54,9 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
     return {account: await lookUpAccount(api, signedIn, settings), obtained: signedIn}
   })
   const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host'), method: obtained.method}, account.organizations)
+  .catch((error: unknown) => {
+    throw error instanceof ConfigFileError ? unsaved(error, store.path) : error
+  })
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
   const previousSessionIssuer = previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null
@@ -83,23 +90,13 @@ export function renderLogin(result: LoginResult): string[] {
   ]
 }
 
-/** Whatever stops a sign-in before the save ends its advice by saying so, in one place: the file was not touched. */
-async function beforeTheSave<T>(steps: () => Promise<T>): Promise<T> {
-  try {
-    return await steps()
-  } catch (error) {
-    if (error instanceof PipecatError) error.note('Nothing was saved.')
-    throw error
-  }
-}
-
-/** Until credentials are in hand: the first method that applies, within the timeout; Ctrl-C here means nothing was saved. */
+/**
+ * Until credentials are in hand: the first method that applies, within the timeout. Ctrl-C is the command's
+ * (one handler, so a second Ctrl-C exits at once); here it means nothing was saved, and says so.
+ */
 async function signIn(context: Context, api: PipecatApi, options: LoginOptions): Promise<Obtained> {
   const stop = new AbortController()
   const restart = (command: (id: string) => string) => `Run \`${command('cloud auth login')}\``
-  const stopListening = onInterrupt(() => {
-    stop.abort(new InterruptedError('Sign-in interrupted.', {suggestion: command => `${restart(command)} to start again.`}))
-  })
   const timer = setTimeout(() => {
     stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
       suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer.`,
@@ -117,10 +114,35 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
     }
 
     throw new LoginError('No sign-in method applies.')
+  } catch (error) {
+    if (error instanceof InterruptedError && context.signal.aborted) {
+      throw new InterruptedError('Sign-in interrupted.', {suggestion: command => `${restart(command)} to start again.`})
+    }
+
+    throw error
   } finally {
     clearTimeout(timer)
-    stopListening()
   }
+}
+
+/** Whatever stops a sign-in before the save ends its advice by saying so, in one place: the file was not touched. */
+async function beforeTheSave<T>(steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps()
+  } catch (error) {
+    if (error instanceof PipecatError) error.note('Nothing was saved.')
+    throw error
+  }
+}
+
+/** Signed in, but the new credentials could not be saved (after the store's retries): the new session is lost, and why. */
+function unsaved(error: ConfigFileError, file: string): ConfigFileError {
+  const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+  const what = `You signed in, but the new session could not be saved to ${file} (${reason}), so it is lost; the file was not changed.`
+  return new ConfigFileError(what, {
+    cause: error,
+    suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` again.`,
+  })
 }
 
 type Account = {

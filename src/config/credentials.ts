@@ -51,11 +51,19 @@ export async function saveCredentials<O extends Organization>(
   })
 }
 
-/** Removes the credential keys, keeping everything else; false when there were none (a missing file is not created). */
-export async function removeCredentials(store: ConfigStore): Promise<boolean> {
+/**
+ * Removes the credential keys, keeping everything else: 'removed', or 'none' when there were none (a
+ * missing file is not created), or 'kept' when `isOurs` says the file now holds other credentials (a newer
+ * sign-in saved meanwhile, which only its own logout may remove).
+ */
+export async function removeCredentials(
+  store: ConfigStore,
+  isOurs: (stored: StoredCredentials | undefined) => boolean = () => true,
+): Promise<'kept' | 'none' | 'removed'> {
   return store.update(({data, exists}) => {
-    if (!exists || CREDENTIAL_KEYS.every(key => !Object.hasOwn(data, key))) return {result: false}
+    if (!exists || CREDENTIAL_KEYS.every(key => !Object.hasOwn(data, key))) return {result: 'none'}
+    if (!isOurs(storedCredentials(data))) return {result: 'kept'}
     const rest = Object.fromEntries(Object.entries(data).filter(([key]) => !(CREDENTIAL_KEYS as readonly string[]).includes(key)))
-    return {data: withBinding(rest, undefined), result: true}
+    return {data: withBinding(rest, undefined), result: 'removed'}
   })
 }

@@ -188,10 +188,11 @@ export async function exchangeCode(
   }
 }
 
-/** The refresh grant. A rejected refresh token means the session is over: NotLoggedInError. */
-export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string): Promise<TokenSet> {
+/** The refresh grant, waiting `timeoutMs` for its answer. A rejected refresh token means the session is over: NotLoggedInError. */
+export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string, timeoutMs?: number): Promise<TokenSet> {
   try {
-    const tokens = await tokenRequest(http, provider, {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken})
+    const form = {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken}
+    const tokens = await tokenRequest(http, provider, form, timeoutMs)
     return {...tokens, refreshToken: tokens.refreshToken ?? refreshToken}
   } catch (error) {
     // 400/401 (invalid_grant, invalid_client) end the session; a 429 or a proxy's 403 page does not.
@@ -203,9 +204,12 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
   }
 }
 
-async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>): Promise<TokenSet> {
+/** One token request, sent once; `timeoutMs` overrides the client's time limit for it. */
+async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, timeoutMs?: number): Promise<TokenSet> {
   // Codes and rotated refresh tokens are single-use: never send the same grant twice.
-  const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {form, method: 'POST', retries: 0})
+  const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {
+    form, method: 'POST', retries: 0, timeoutMs,
+  })
   const {access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken} = body ?? {}
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new ServiceError(`${new URL(provider.tokenEndpoint).host} answered the token request without an access token.`, {

@@ -9,13 +9,25 @@ import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
 import {LEGACY_ISSUER_KEY, serviceId, withBinding} from '../config/binding.js'
 import {
+  type ConfigData,
   expiryFrom,
   type StoredCredentials,
   storedCredentials,
 } from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {ConfigFileError, LoginError, NotLoggedInError} from '../errors.js'
-import {discover, type Provider, refreshTokens} from './oauth.js'
+import {
+  ConfigFileError,
+  LoginError,
+  NetworkError,
+  NotLoggedInError,
+} from '../errors.js'
+import {holdInterrupts} from '../interrupt.js'
+import {
+  discover,
+  type Provider,
+  refreshTokens,
+  type TokenSet,
+} from './oauth.js'
 
 export type {AuthMethod} from '../account.js'
 
@@ -26,6 +38,8 @@ export type Credentials = StoredCredentials & {
 
 /** Refresh a token this close to its expiry (seconds). */
 const REFRESH_MARGIN = 60
+/** How long a refresh grant's answer is waited for once it is sent, at least (ms): Ctrl-C and PIPECAT_HTTP_TIMEOUT do not abandon it. */
+const GRANT_ANSWER_MS = 30_000
 
 export const PAT_PREFIX = 'pcc_pat_'
 
@@ -115,6 +129,8 @@ export function isExpiringSoon(expiresAt: number | undefined): boolean {
 }
 
 export class Session {
+  /** Every token a refresh grant of this session returned (logout removes what it revoked, not a newer sign-in). */
+  readonly issued = new Set<string>()
   /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
   private readonly refreshes = new Map<string, Promise<string>>()
 
@@ -188,29 +204,7 @@ export class Session {
     if (this.credentials.token !== staleToken) return this.credentials.token
     let pending = this.refreshes.get(staleToken)
     if (!pending) {
-      pending = this.store
-      .update<StoredCredentials>(async ({data}) => {
-        const stored = storedCredentials(data)
-        // Another sign-in meanwhile, with another service: its credentials are not sent here.
-        const issuer = stored?.issuer ?? this.credentials.issuer
-        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
-          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
-        }
-
-        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
-        if (!stored?.refreshToken) throw this.rejected()
-        const tokens = await refreshTokens(this.api.http, await this.provider(), stored.refreshToken)
-        const renewed = {
-          expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken,
-        }
-        return {
-          data: withBinding({
-            ...data, refresh_token: renewed.refreshToken, token: renewed.token, token_expires_at: renewed.expiresAt,
-          }, issuer),
-          result: renewed,
-        }
-      })
-      .then(renewed => {
+      pending = this.renew(staleToken).then(renewed => {
         Object.assign(this.credentials, fileCredentials(renewed))
         return renewed.token
       })
@@ -218,6 +212,76 @@ export class Session {
     }
 
     return pending
+  }
+
+  /**
+   * The grant spends the stored refresh token (the service rotates it), so
+   * from the moment it is sent until its answer is saved nothing may cut in:
+   * Ctrl-C waits (a second one does not), the answer has its own timeout, and
+   * the file's room was made before. If the file changed meanwhile (a lock
+   * broken while this process was stopped), the answer is saved over it only
+   * if it still holds the session renewed; a newer sign-in there wins.
+   */
+  private async renew(staleToken: string): Promise<StoredCredentials> {
+    let granted: undefined | {spent: string; tokens: TokenSet}
+    let resume: (() => void) | undefined
+    try {
+      return await this.store.update<StoredCredentials>(async ({data}) => {
+        const stored = storedCredentials(data)
+        // Another sign-in meanwhile, with another service: its credentials are not sent here.
+        const issuer = stored?.issuer ?? this.credentials.issuer
+        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
+          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
+        }
+
+        if (granted) {
+          if (stored?.refreshToken === granted.spent) return renewedDocument(data, granted.tokens, issuer)
+          if (!stored) throw new NotLoggedInError('You were logged out (by another command) while your session was being renewed.')
+          return {result: {...stored, issuer}}
+        }
+
+        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
+        if (!stored?.refreshToken) throw this.rejected()
+        const provider = await this.provider()
+        resume = holdInterrupts('Your renewed session may not have been saved; if the next command says it has expired, sign in again.')
+        granted = {spent: stored.refreshToken, tokens: await this.grant(provider, stored.refreshToken)}
+        for (const token of [granted.tokens.accessToken, granted.tokens.refreshToken]) if (token) this.issued.add(token)
+        return renewedDocument(data, granted.tokens, issuer)
+      })
+    } catch (error) {
+      if (granted && error instanceof ConfigFileError) throw this.unsaved(error)
+      throw error
+    } finally {
+      resume?.()
+    }
+  }
+
+  /** Sends the grant and waits for its answer, whatever Ctrl-C or PIPECAT_HTTP_TIMEOUT say (a bounded wait still). */
+  private async grant(provider: Provider, refreshToken: string): Promise<TokenSet> {
+    const {http} = this.api
+    const timeoutMs = Math.max(GRANT_ANSWER_MS, http.timeoutMs)
+    try {
+      return await refreshTokens(http.unbound(), provider, refreshToken, timeoutMs)
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error
+      // Sent but unanswered: the service may have renewed the session, and spent the stored refresh token.
+      const lost = 'The session renewal got no answer; if the service renewed it anyway, the stored session no longer works.'
+      throw new NetworkError(`${error.message} ${lost}`, {
+        cause: error,
+        suggestion: command => `Try again; if it says your session has expired, run \`${command('cloud auth login')}\`.`,
+      })
+    }
+  }
+
+  /** The session was renewed (the stored one is spent) but the renewal could not be saved: say it is gone, and why. */
+  private unsaved(error: ConfigFileError): ConfigFileError {
+    const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+    const file = this.store.path
+    const what = `Your session was renewed, but it could not be saved to ${file} (${reason}); the session stored there no longer works.`
+    return new ConfigFileError(what, {
+      cause: error,
+      suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` to sign in again.`,
+    })
   }
 
   private rejected(): NotLoggedInError {
@@ -229,6 +293,17 @@ export class Session {
 
     return new NotLoggedInError('Your session has expired or was revoked.')
   }
+}
+
+/** The document with renewed tokens, bound to their issuer: the one place a refresh builds what it writes. */
+export function renewedDocument(data: ConfigData, tokens: TokenSet, issuer?: string): {data: ConfigData; result: StoredCredentials} {
+  const renewed = {
+    expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken, token: tokens.accessToken,
+  }
+  const document = {
+    ...data, refresh_token: renewed.refreshToken ?? data.refresh_token, token: renewed.token, token_expires_at: renewed.expiresAt,
+  }
+  return {data: withBinding(document, issuer), result: renewed}
 }
 
 function isUnauthorized(error: unknown): boolean {

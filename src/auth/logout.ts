@@ -3,23 +3,23 @@
  * then remove token, refresh_token and token_expires_at under the lock, keeping
  * `org` and the organization tables. A malformed file is moved aside instead.
  */
-import type {Context} from '../context.js'
+import type {Context, FlowResult} from '../context.js'
 
+import {removeCredentials} from '../config/credentials.js'
 import {
   CREDENTIAL_KEYS,
   credentialTables,
-  removeCredentials,
+  type StoredCredentials,
   storedCredentials,
   TABLE_CREDENTIAL_KEYS,
 } from '../config/document.js'
-import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
-import {resolveSettings, type Settings, settingText} from '../config/settings.js'
+import {type Settings, settingText} from '../config/settings.js'
 import {MalformedConfigError, NotLoggedInError} from '../errors.js'
-import {type Revocation, type RevocationResult, revokeSession} from './revoke.js'
-import {fileCredentials, isIssuedBy, Session} from './session.js'
+import {type Revocation, type RevocationResult, revokeSession} from '../session/revoke.js'
+import {fileCredentials, isIssuedBy, Session} from '../session/session.js'
 
-export type LogoutResult = {
+export type LogoutResult = FlowResult & {
   /** Where a malformed config file was moved. */
   backup: null | string;
   configPath: string;
@@ -27,6 +27,8 @@ export type LogoutResult = {
   credentialsRemoved: boolean;
   /** PIPECAT_TOKEN is set and still authenticates commands. */
   environmentToken: boolean;
+  /** A sign-in saved while logging out (other credentials than the ones revoked) was left in the file. */
+  newerSignInKept: boolean;
   revocation: Revocation;
   /** Why the revocation was not confirmed, in a line. */
   revocationDetail: null | string;
@@ -38,19 +40,35 @@ export type LogoutResult = {
   wasLoggedIn: boolean | null;
 }
 
+type Outcome = Omit<LogoutResult, 'warnings'>
+
 export async function logout(context: Context): Promise<LogoutResult> {
-  const hasEnvironmentToken = Boolean(context.env.PIPECAT_TOKEN)
+  const outcome = await signOut(context)
+  return {...outcome, warnings: logoutWarnings(outcome)}
+}
+
+/** What the user should be warned about after a logout: an unconfirmed revocation, a backup, PIPECAT_TOKEN. */
+export function logoutWarnings(outcome: Outcome): string[] {
+  return describe(outcome).stderr
+}
+
+/** The result's lines for people (the warnings are in the result). */
+export function renderLogout(result: LogoutResult): string[] {
+  return describe(result).stdout
+}
+
+async function signOut(context: Context): Promise<Outcome> {
   let loaded: LoadedConfig
   try {
     loaded = await context.loadConfig()
   } catch (error) {
     if (!(error instanceof MalformedConfigError)) throw error
-    return resetMalformed(context, hasEnvironmentToken)
+    return resetMalformed(context)
   }
 
   const {settings, snapshot, store} = loaded
   const base = {
-    backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
+    backup: null, configPath: store.path, environmentToken: settings.token.source === 'environment', signOutUrl: signOutUrl(settings),
   }
   const envOrg = context.env.PIPECAT_ORG
   // The top level, else the active organization's table, where the official CLI also reads a token.
@@ -61,12 +79,14 @@ export async function logout(context: Context): Promise<LogoutResult> {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
       || tables.some(([, table]) => TABLE_CREDENTIAL_KEYS.some(key => Object.hasOwn(table, key)))
-    const isRemoved = hasLeftovers && (await removeCredentials(store, envOrg))
+    const removal = hasLeftovers ? await removeCredentials(store, found => !found, envOrg) : 'none'
     return {
-      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
+      ...base, ...removed(removal), revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
   }
 
+  // The credentials this logout ends: the ones read, and the ones a refresh on the way replaced them with.
+  const ours = new Set([stored.token, stored.refreshToken].filter(Boolean))
   let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
   if (stored.refreshToken && !isIssuedBy(stored, settings)) {
     // Another service issued them: they go to no one else.
@@ -80,19 +100,30 @@ export async function logout(context: Context): Promise<LogoutResult> {
     // An expiring or rejected access token is refreshed first, all within the 10 s.
     revoked = await revokeSession(async signal => {
       const session = new Session(api.withSignal(signal), fileCredentials(stored), store)
-      if (!stored.token) throw new NotLoggedInError('No access token is stored.')
-      await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      try {
+        if (!stored.token) throw new NotLoggedInError('No access token is stored.')
+        await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      } finally {
+        for (const token of session.issued) ours.add(token)
+      }
     })
   }
 
-  const isRemoved = await removeCredentials(store, envOrg)
+  // A sign-in saved meanwhile (another command) is not the session revoked: it stays.
+  const isOurs = (found?: StoredCredentials) => found === undefined || ours.has(found.token) || ours.has(found.refreshToken ?? '')
+  const removal = await removeCredentials(store, isOurs, envOrg)
   return {
-    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
+    ...base, ...removed(removal), revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }
 }
 
-/** The result's lines: what the user must know on stdout, what they should be warned about on stderr. */
-export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: string[]} {
+/** What removeCredentials did, as the result says it. */
+function removed(removal: 'kept' | 'none' | 'removed'): {credentialsRemoved: boolean; newerSignInKept: boolean} {
+  return {credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept'}
+}
+
+/** What the user must know (stdout), and what they should be warned about (stderr). */
+function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
   const stdout: string[] = []
   const stderr: string[] = []
   if (result.backup) {
@@ -101,6 +132,13 @@ export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: s
       'You are logged out: no credentials are stored. Its settings and organization tables are in the backup.',
     )
     stderr.push(`If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`)
+  } else if (result.newerSignInKept) {
+    stdout.push(
+      revocationLine(result),
+      `A newer sign-in was saved to ${result.configPath} while logging out; it was kept. Run logout again to end it too.`,
+    )
+    const warning = revocationWarning(result)
+    if (warning) stderr.push(warning)
   } else if (result.wasLoggedIn) {
     stdout.push(revocationLine(result), `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`)
     const warning = revocationWarning(result)
@@ -119,7 +157,7 @@ export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: s
 }
 
 /** The stdout line for each outcome; the unconfirmed ones are warnings, on stderr. */
-function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
+function revocationLine({revocation, signOutUrl: url}: Outcome): string {
   const lines: Record<Revocation, string> = {
     'not-attempted': `There was no session to revoke on the service (no refresh token was stored). To sign out of the dashboard too, visit ${url}`,
     'not-confirmed': '',
@@ -131,7 +169,7 @@ function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
   return lines[revocation]
 }
 
-function revocationWarning({revocation, revocationDetail, signOutUrl: url}: LogoutResult): string | undefined {
+function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Outcome): string | undefined {
   if (revocation === 'service-unavailable') {
     return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); it will expire on its own within 24 hours.'
   }
@@ -149,26 +187,18 @@ function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Logo
 }
 
 /** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
-async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<LogoutResult> {
-  const store = new ConfigStore(context.configPath, {signal: context.signal, warn: context.output.warn})
-  // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
-  const backup = await store.withLock(async () => {
-    try {
-      await store.read()
-      return null
-    } catch (error) {
-      if (error instanceof MalformedConfigError) return store.backUp()
-      throw error
-    }
-  })
+async function resetMalformed(context: Context): Promise<Outcome> {
+  const backup = await context.store.resetMalformed()
+  const settings = context.environmentSettings()
   return {
     backup,
-    configPath: store.path,
+    configPath: context.store.path,
     credentialsRemoved: backup !== null,
-    environmentToken: hasEnvironmentToken,
+    environmentToken: settings.token.source === 'environment',
+    newerSignInKept: false,
     revocation: 'not-attempted',
     revocationDetail: null,
-    signOutUrl: signOutUrl(resolveSettings({}, context.env)),
+    signOutUrl: signOutUrl(settings),
     tokenIssuer: null,
     wasLoggedIn: null,
   }

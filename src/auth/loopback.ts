@@ -11,7 +11,6 @@
  */
 import type {AddressInfo, Socket} from 'node:net'
 
-import {timingSafeEqual} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {
   createServer,
@@ -21,6 +20,7 @@ import {
 } from 'node:http'
 
 import {LoginError} from '../errors.js'
+import {isSameSecret} from '../secret.js'
 import {abortable} from '../wait.js'
 
 export const CALLBACK_PORTS = [8400, 8401, 8402, 8403, 8404] as const
@@ -241,12 +241,6 @@ function openFilesLimit(): number {
   } catch {
     return 256
   }
-}
-
-function isSameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 async function listenOnFirstFree(server: Server, ports: readonly number[]): Promise<number> {

@@ -4,15 +4,15 @@
  * trip. Without a stored organization, the service's first one is used and
  * the Daily key lookup follows.
  */
-import type {Context} from '../context.js'
-import type {AuthMethod, Credentials} from './session.js'
+import type {Context, FlowResult} from '../context.js'
+import type {AuthMethod, Credentials} from '../session/session.js'
 
 import {settingText} from '../config/settings.js'
 import {NotLoggedInError} from '../errors.js'
 import {organizationLabel, reasonText} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
 
-export type WhoamiReport = {
+export type WhoamiReport = FlowResult & {
   authMethod: AuthMethod;
   dailyApiKey: null | string;
   /** Why the Daily API key is not available, when it is not. */
@@ -49,8 +49,9 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
   const list = organizationsResult.value
   const orgName = storedOrg ?? list[0]?.name
   const found = list.find(org => org.name === orgName)
-  if (storedOrg && !found) context.output.warn(`The active organization "${storedOrg}" is not among this account's organizations.`)
-  if (!orgName) context.output.warn('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
+  const warnings: string[] = []
+  if (storedOrg && !found) warnings.push(`The active organization "${storedOrg}" is not among this account's organizations.`)
+  if (!orgName) warnings.push('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
 
   return {
     ...credentialFields(session.credentials, context.configPath),
@@ -59,11 +60,12 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
     email: me.email ?? null,
     organization: orgName ? {name: orgName, verboseName: found?.verboseName ?? null} : null,
     userId: me.userId,
+    warnings,
   }
 }
 
-/** What the report says of the credentials themselves. */
-function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
+/** What the report says of the credentials themselves (`cloud auth token --json` says the same). */
+export function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
   return {
     authMethod: credentials.method,
     tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),

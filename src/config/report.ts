@@ -2,7 +2,6 @@
  * What `cloud config` shows: the file, every setting with its value and where
  * it came from, token expiry, and the organization tables. Secrets redacted.
  */
-import type {Context} from '../context.js'
 import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
@@ -20,6 +19,8 @@ export type ConfigReport = {
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */
   tokenIssuer: null | string;
+  /** As every result has (none are raised here: a repaired file mode is warned of while the file is read). */
+  warnings: string[];
 }
 
 /** Settings (API paths, hosts) are not secrets by name, even where their names look like one (`auth_config_path`). */
@@ -50,6 +51,7 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
     tokenIssuer: redactText(storedCredentials(snapshot.data)?.issuer ?? '') || null,
+    warnings: [],
   }
 }
 
@@ -61,13 +63,6 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 }
 
 type Row = [name: string, value: string, origin: string]
-
-/** The `cloud config` flow: the report for --json, its lines for people. */
-export async function showConfiguration(context: Context, {all}: {all: boolean}): Promise<ConfigReport> {
-  const report = configReport(await context.loadConfig())
-  for (const line of renderConfigReport(report, {all})) context.output.log(line)
-  return report
-}
 
 /** An API path nobody changed: shown only with --all. */
 function isDefaultPath(name: string, source: null | SettingSource): boolean {

@@ -48,7 +48,7 @@ describe('login and whoami flows, with a context of their own', () => {
       userId: 'user_emulator_01',
     })
     expect(await readConfig(suite.config.file)).to.deep.equal({
-      ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+      '@pipecat-ai/plugin-cloud': {...binding(suite.emulator.url, {token: pat}), method: 'personal-access-token'}, org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
     })
     expectNoSecrets(printed(), pat)
   })
@@ -133,6 +133,8 @@ describe('login and whoami flows, with a context of their own', () => {
     const report = await whoami(context)
     expect(report.organization).to.equal(null)
     expect(report.dailyApiKey).to.equal(null)
-    expect(lines.warn).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    // the flow returns its warnings; the command shows them (BaseCommand.present)
+    expect(report.warnings).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    expect(lines.warn).to.deep.equal([])
   })
 })

@@ -1,7 +1,7 @@
 import {Flags, loadHelpClass} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type ConfigReport, showConfiguration} from '../../config/report.js'
+import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 import {allFlag} from './config.js'
 
 export default class Cloud extends BaseCommand<typeof Cloud> {
@@ -37,7 +37,7 @@ export default class Cloud extends BaseCommand<typeof Cloud> {
       return undefined
     }
 
-    return showConfiguration(this.context, {all: this.flags.all})
+    return this.present(configReport(await this.context.loadConfig()), report => renderConfigReport(report, {all: this.flags.all}))
   }
 
   /** The plugin's own version; in a host, the host's too (what `<bin> --version` shows). */

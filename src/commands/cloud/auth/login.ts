@@ -14,7 +14,8 @@ export default class Login extends BaseCommand<typeof Login> {
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
       'The address is always printed first, so it can be opened by hand; where no browser can be opened (no display,',
-      'an SSH session, BROWSER=none), or with --headless, it is only printed.',
+      'an SSH session, BROWSER=none), or with --headless, it is only printed. A program named by BROWSER is used wherever',
+      'it is set (an entry with %s is a command line, %s standing for the address; several are separated by colons).',
     ],
     [
       'When the browser runs on another machine (SSH, containers, codespaces), its redirect to 127.0.0.1 cannot reach',
@@ -60,21 +61,10 @@ export default class Login extends BaseCommand<typeof Login> {
 
   async run(): Promise<LoginResult> {
     const {login, renderLogin} = await import('../../../auth/login.js')
-    const result = await login(this.context, {
+    return this.present(await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
       withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
-    })
-    for (const line of renderLogin(result)) this.context.output.log(line)
-    if (result.previousSessionIssuer) {
-      this.context.output.warn(`The previous session, with ${result.previousSessionIssuer}, was left signed in: its credentials are not sent to `
-        + 'another service to be ended. It stays valid until it expires; sign out there to end it now.')
-    }
-
-    if (result.environmentTokenOverrides) {
-      this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
-    }
-
-    return result
+    }), renderLogin)
   }
 }

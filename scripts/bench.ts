@@ -50,7 +50,7 @@ const TARGETS = {
   installBytes: 8 * 1024 * 1024,
   installPackages: 75,
   roundTrips: 1.2,
-  startRatio: 1.0,
+  startRatio: 1,
 }
 
 type Case = {

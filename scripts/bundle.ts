@@ -26,10 +26,13 @@ const SRC = path.join(ROOT, 'src')
 const DIST = path.join(ROOT, 'dist')
 
 /** Packages bundled into dist/vendor/NAME.js and imported as #vendor/NAME. */
-export const VENDOR: Record<string, string> = {
+const VENDOR: Record<string, string> = {
   '@decimalturn/toml-patch': 'toml-patch',
   got: 'got',
 }
+
+/** dist/vendor/NAME.js: the package it bundles. */
+const VENDOR_FILES = Object.fromEntries(Object.entries(VENDOR).map(([name, file]) => [file, name]))
 
 const EXTERNAL = ['@oclif/core', 'open', 'proper-lockfile']
 
@@ -45,18 +48,20 @@ const COMMON = {
 const vendorImports: Plugin = {
   name: 'vendor-imports',
   setup(builder) {
+    // eslint-disable-next-line require-unicode-regexp -- a Go regular expression (esbuild), without JavaScript flags
     builder.onResolve({filter: /^(?:got|@decimalturn\/toml-patch)$/}, ({path: name}) => ({external: true, path: `#vendor/${VENDOR[name]}`}))
   },
 }
 
 /**
- * @sindresorhus/is (a dependency of got) builds two Intl.ListFormat objects when it is
+ * `@sindresorhus/is` (a dependency of got) builds two Intl.ListFormat objects when it is
  * imported, for one error message: about 15 ms of every command that sends a request.
  * Built on first use instead.
  */
 const lazyListFormat: Plugin = {
   name: 'lazy-list-format',
   setup(builder) {
+    // eslint-disable-next-line require-unicode-regexp -- a Go regular expression (esbuild)
     builder.onLoad({filter: /[\\/]@sindresorhus[\\/]is[\\/]distribution[\\/]index\.js$/}, async ({path: file}) => {
       const {readFile} = await import('node:fs/promises')
       const source = await readFile(file, 'utf8')
@@ -76,10 +81,12 @@ const lazyListFormat: Plugin = {
 const builtinsViaRequire: Plugin = {
   name: 'builtins-via-require',
   setup(builder) {
+    // eslint-disable-next-line require-unicode-regexp -- a Go regular expression (esbuild)
     builder.onResolve({filter: /^(?:node:)?https?$/}, ({namespace, path: name}) =>
       // The require() inside the stand-in itself is Node's.
-      namespace === 'builtin-require' ? {external: true, path: name} : {namespace: 'builtin-require', path: name.replace(/^(?!node:)/, 'node:')},
+      namespace === 'builtin-require' ? {external: true, path: name} : {namespace: 'builtin-require', path: name.startsWith('node:') ? name : `node:${name}`},
     )
+    // eslint-disable-next-line require-unicode-regexp -- a Go regular expression (esbuild)
     builder.onLoad({filter: /.*/, namespace: 'builtin-require'}, ({path: name}) => ({contents: `module.exports = require(${JSON.stringify(name)})`, loader: 'js'}))
   },
 }
@@ -93,25 +100,21 @@ async function entryPoints(): Promise<string[]> {
   return ['index.ts', ...entries].map(file => path.join(SRC, file))
 }
 
-async function main(): Promise<void> {
-  await Promise.all([
-    build({
-      ...COMMON,
-      entryPoints: await entryPoints(),
-      external: EXTERNAL,
-      outbase: SRC,
-      outdir: DIST,
-      banner: REQUIRE_BANNER,
-      plugins: [builtinsViaRequire, vendorImports],
-    }),
-    build({
-      ...COMMON,
-      entryPoints: Object.fromEntries(Object.entries(VENDOR).map(([name, file]) => [file, name])),
-      banner: REQUIRE_BANNER,
-      outdir: path.join(DIST, 'vendor'),
-      plugins: [builtinsViaRequire, lazyListFormat],
-    }),
-  ])
-}
-
-await main()
+await Promise.all([
+  build({
+    ...COMMON,
+    banner: REQUIRE_BANNER,
+    entryPoints: await entryPoints(),
+    external: EXTERNAL,
+    outbase: SRC,
+    outdir: DIST,
+    plugins: [builtinsViaRequire, vendorImports],
+  }),
+  build({
+    ...COMMON,
+    banner: REQUIRE_BANNER,
+    entryPoints: VENDOR_FILES,
+    outdir: path.join(DIST, 'vendor'),
+    plugins: [builtinsViaRequire, lazyListFormat],
+  }),
+])

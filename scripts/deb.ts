@@ -75,7 +75,8 @@ function installManPages(tree: string, name: string): void {
   if (pages.length === 0) throw new Error(`No man pages in ${from}: run \`npm run man\`.`)
   mkdirSync(to, {recursive: true})
   for (const page of pages) {
-    writeFileSync(path.join(to, `${page}.gz`), gzipSync(readFileSync(path.join(from, page)), {level: 9}), {mode: 0o644})
+    const roff = readFileSync(path.join(from, page))
+    writeFileSync(path.join(to, `${page}.gz`), gzipSync(roff, {level: 9}), {mode: 0o644})
   }
 
   rmSync(from, {recursive: true})

@@ -21,6 +21,12 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {
+  envName,
+  SETTING_DEFAULTS,
+  SETTING_NAMES,
+  type SettingName,
+} from '../src/config/settings.js'
+import {
   bold,
   code,
   escape,
@@ -28,12 +34,6 @@ import {
   prose,
   text,
 } from './roff.js'
-import {
-  envName,
-  SETTING_DEFAULTS,
-  SETTING_NAMES,
-  type SettingName,
-} from '../src/config/settings.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const MAN_DIR = path.join(ROOT, 'man')

@@ -56,12 +56,12 @@ const NODE_PACKAGES: Record<string, string> = {
 
 type PackageJson = {
   author: string;
-  license: string;
   dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-  oclif: {plugins: string[]; update: {node: {targets: string[]; version: string}}};
   description: string;
+  devDependencies: Record<string, string>;
+  license: string;
   name: string;
+  oclif: {plugins: string[]; update: {node: {targets: string[]; version: string}}};
   scripts?: Record<string, string>;
   version: string;
 }
@@ -164,7 +164,8 @@ function main(): void {
     console.log(`oclif pack tarballs (${targets.join(', ')}), Node ${nodeVersion}`)
     run(process.execPath, [OCLIF, 'pack', 'tarballs', '--root', ROOT, '--tarball', copy('tarballs.tgz'), '--no-xz'], {env})
     console.log('oclif pack deb')
-    run(process.execPath, [OCLIF, 'pack', 'deb', '--root', ROOT, '--tarball', copy('deb.tgz')], {env})
+    // Uncompressed: finishDeb builds the .deb again, compressed then.
+    run(process.execPath, [OCLIF, 'pack', 'deb', '--root', ROOT, '--tarball', copy('deb.tgz'), '--compression', 'none'], {env})
 
     rmSync(OUT, {force: true, recursive: true})
     mkdirSync(OUT, {recursive: true})
@@ -177,7 +178,7 @@ function main(): void {
       author: pjson.author,
       details: [
         'pipecat signs you in to Pipecat Cloud and shows your account and your configuration,',
-        "with the same config file as the official Pipecat Cloud CLI. It carries the Node.js it runs on.",
+        'with the same config file as the official Pipecat Cloud CLI. It carries the Node.js it runs on.',
       ].join('\n'),
       license: readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'),
       licenseName: pjson.license,

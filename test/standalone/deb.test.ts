@@ -20,7 +20,6 @@ import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
 import {ROOT} from '../support/cli.js'
-
 import {
   artifact,
   BUNDLED_NODE,
@@ -66,7 +65,9 @@ describe('standalone .deb (amd64)', function () {
   it('has a Maintainer, a section and no field that says "undefined"', async () => {
     const result = await runProgram('dpkg-deb', ['--field', deb], {env: {PATH: SYSTEM_PATH}})
     expect(result.code, result.stderr).to.equal(0)
-    const fields = Object.fromEntries(result.stdout.split(/\n(?! )/v).filter(Boolean).map(line => [line.split(':', 1)[0], line.slice(line.indexOf(':') + 1).trim()]))
+    // "Name: value" lines; a continuation line starts with a space.
+    const lines = result.stdout.split(/\n(?! )/v).filter(Boolean)
+    const fields = Object.fromEntries(lines.map((line): [string, string] => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]))
     const {author} = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {author: string}
     expect(fields.Maintainer).to.equal(author).and.to.match(/^[^<>]+ <[^<>\s@]+@[^<>\s@]+>$/v)
     expect(fields).to.include({Package: 'pipecat', Priority: 'optional', Section: 'utils'})
@@ -79,8 +80,8 @@ describe('standalone .deb (amd64)', function () {
     const pages = (await readdir(path.join(ROOT, 'man'))).filter(file => file.endsWith('.1')).toSorted()
     expect(pages).to.include.members(['pipecat.1', 'pipecat-cloud.1', 'pipecat-cloud-auth-whoami.1'])
     const listing = await runProgram('dpkg-deb', ['--contents', deb], {env: {PATH: SYSTEM_PATH}})
-    const manFiles = listing.stdout.split('\n').map(line => / \.\/(\S+\.\d(?:\.gz)?)$/v.exec(line)?.[1]).filter(Boolean)
-    expect(manFiles.toSorted()).to.deep.equal(pages.map(page => `usr/share/man/man1/${page}.gz`))
+    const manFiles = listing.stdout.split('\n').flatMap(line => / \.\/(\S+\.\d(?:\.gz)?)$/v.exec(line)?.[1] ?? [])
+    expect(manFiles.toSorted((a, b) => a.localeCompare(b))).to.deep.equal(pages.map(page => `usr/share/man/man1/${page}.gz`))
     const extracted = path.join(root, 'extracted')
     const unpack = await runProgram('dpkg-deb', ['-x', deb, extracted], {env: {PATH: SYSTEM_PATH}})
     expect(unpack.code, unpack.stderr).to.equal(0)
@@ -109,7 +110,9 @@ describe('standalone .deb (amd64)', function () {
     // man as a user runs it, told only where this root's pages are (-M replaces the man path).
     const manDir = path.join(root, 'usr', 'share', 'man')
     const man = async (...args: string[]) => runProgram('man', ['-M', manDir, ...args], {
-      env: {LANG: 'C.UTF-8', MANPAGER: 'cat', MANWIDTH: '200', PAGER: 'cat', PATH: SYSTEM_PATH},
+      env: {
+        LANG: 'C.UTF-8', MANPAGER: 'cat', MANWIDTH: '200', PAGER: 'cat', PATH: SYSTEM_PATH,
+      },
     })
     for (const page of ['pipecat', 'pipecat-cloud', 'pipecat-cloud-auth-login']) {
       const where = await man('-w', page)
@@ -119,6 +122,7 @@ describe('standalone .deb (amd64)', function () {
       expect(shown.code, shown.stderr).to.equal(0)
       expect(shown.stdout).to.match(new RegExp(`^NAME\n\\s+${page} - `, 'mv'))
     }
+
     const file = path.join(root, 'pipecatcloud.toml')
     const config = await runProgram(bin, ['cloud', 'config', '--json'], {env: {...env, PIPECAT_CONFIG_PATH: file}})
     expect(config.code, config.stderr).to.equal(0)

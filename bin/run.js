@@ -18,6 +18,10 @@ if (clone && !existsSync(new URL('../dist/commands', import.meta.url))) (await i
 const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 
+// oclif's first sort of command IDs would build an ICU collator (7 ms): src/start-up/locale-compare.ts.
+const {installLocaleCompare} = await import('../dist/start-up/locale-compare.js')
+installLocaleCompare()
+
 const {execute} = await import('@oclif/core')
 
 // `pipecat ... | head` closes stdout early: end quietly, as other CLIs do.

@@ -96,7 +96,7 @@ const REQUIRE_BANNER = {js: "import {createRequire as bundleRequire} from 'node:
 
 async function entryPoints(): Promise<string[]> {
   const found = await readdir(SRC, {recursive: true})
-  const entries = found.filter(file => /^(?:commands|hooks)[\\\/].+\.ts$/v.test(file) && !file.endsWith('.d.ts'))
+  const entries = found.filter(file => /^(?:commands|hooks|start-up)[\\\/].+\.ts$/v.test(file) && !file.endsWith('.d.ts'))
   return ['index.ts', ...entries].map(file => path.join(SRC, file))
 }
 

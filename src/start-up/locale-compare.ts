@@ -15,13 +15,14 @@ const PLAIN = /^[a-z:\-]*$/v
 
 /** Installs the shortcut where the locale allows it; returns what puts the original back. */
 export function installLocaleCompare(env: NodeJS.ProcessEnv = process.env): () => void {
-  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG || ''
-  const original = String.prototype.localeCompare
+  // An empty variable counts as unset, as for setlocale().
+  const locale = [env.LC_ALL, env.LC_MESSAGES, env.LANG].find(Boolean) ?? ''
   if (!/^(?:C|POSIX|en)(?:[._@\-]|$)|^$/v.test(locale)) return () => {}
+  const original = String.prototype.localeCompare
   // eslint-disable-next-line no-extend-native -- the same results, without the collator; see above
   String.prototype.localeCompare = function (this: string, that: string, ...rest: unknown[]): number {
-    if (rest.length === 0 && typeof that === 'string' && PLAIN.test(this) && PLAIN.test(that)) return this < that ? -1 : (this > that ? 1 : 0)
-    return original.call(this, that, ...(rest as [])) as number
+    if (typeof that === 'string' && rest.length === 0 && PLAIN.test(this) && PLAIN.test(that)) return this < that ? -1 : (this > that ? 1 : 0)
+    return original.apply(this, [that, ...rest] as Parameters<typeof original>)
   }
 
   return () => {
@@ -29,4 +30,3 @@ export function installLocaleCompare(env: NodeJS.ProcessEnv = process.env): () =
     String.prototype.localeCompare = original
   }
 }
-

@@ -11,7 +11,7 @@ import {
   ux,
 } from '@oclif/core'
 
-import {type Context, createContext} from './context.js'
+import {type Context, createContext, type FlowResult} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
 import {onInterrupt} from './interrupt.js'
 import {terminalSafe} from './text.js'
@@ -37,6 +37,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
 
     return super.catch(cliError)
+  }
+
+  /** The one way a command shows its result: the flow's lines for people, its warnings on stderr; the result itself is the --json document. */
+  protected present<R extends FlowResult>(result: R, render: (result: R) => string[]): R {
+    for (const line of render(result)) this.context.output.log(line)
+    for (const warning of result.warnings) this.context.output.warn(warning)
+    return result
+  }
+
+  /** --json, or PIPECAT_OUTPUT=json (the official CLI's variable for the same). */
+  override jsonEnabled(): boolean {
+    return super.jsonEnabled() || process.env.PIPECAT_OUTPUT?.trim().toLowerCase() === 'json'
   }
 
   /** `pipecat cloud auth login`, in the host's bin and topic separator. */

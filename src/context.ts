@@ -7,7 +7,7 @@
  * describes the layers around it.
  */
 import type {PipecatApi} from './api/pipecat.js'
-import type {Session} from './auth/session.js'
+import type {Session} from './session/session.js'
 
 import {defaultConfigPath} from './config/file.js'
 import {loadConfig, type LoadedConfig} from './config/load.js'
@@ -27,6 +27,17 @@ export type Output = {
 }
 
 export type Stdin = NodeJS.ReadableStream & {isTTY?: boolean}
+
+/**
+ * What every flow returns: its result, with what the user should be warned
+ * about. The command presents it (BaseCommand.present): the flow module's
+ * render function gives the lines for people, the warnings go to stderr, and
+ * under --json the whole result is the document.
+ */
+export type FlowResult = {
+  /** Things the user should know, one sentence each (stderr, also under --json). */
+  warnings: string[];
+}
 
 export type Context = {
   /** The API client; `got` is loaded on first use, never at start-up. */
@@ -95,9 +106,12 @@ async function openSession(context: Context): Promise<Session> {
   // No token at all: say so before loading the auth modules (the quickest path of `whoami` when signed out).
   const {settings, snapshot, store} = await context.loadConfig()
   if (!settingText(settings, 'token')) throw new NotLoggedInError()
-  const {currentCredentials, isIssuedBy, issuerMismatch, Session} = await import('./auth/session.js')
+  const {
+    bindOnFirstUse, currentCredentials, isIssuedBy, issuerMismatch, Session,
+  } = await import('./session/session.js')
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
+  await bindOnFirstUse(credentials, settings, store, snapshot)
   return new Session(await context.api(), credentials, store)
 }

@@ -6,25 +6,27 @@
  * config file as it was.
  */
 import type {PipecatApi} from '../api/pipecat.js'
-import type {Context} from '../context.js'
+import type {Context, FlowResult} from '../context.js'
 
 import {HttpStatusError} from '../api/http.js'
-import {saveCredentials, type StoredCredentials} from '../config/document.js'
+import {saveCredentials} from '../config/credentials.js'
+import {type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
 import {InterruptedError, LoginError} from '../errors.js'
 import {onInterrupt} from '../interrupt.js'
+import {type Revocation, revokeSession} from '../session/revoke.js'
+import {type AuthMethod, isExpiringSoon, isIssuedBy} from '../session/session.js'
 import {organizationLabel} from '../text.js'
+import {type Expiry, expiryOf} from '../time.js'
 import {
   type LoginOptions,
   type Obtained,
   SIGN_IN_METHODS,
 } from './methods/index.js'
-import {type Revocation, revokeSession} from './revoke.js'
-import {type AuthMethod, isExpiringSoon, isIssuedBy} from './session.js'
 
 export type {LoginOptions} from './methods/index.js'
 
-export type LoginResult = {
+export type LoginResult = FlowResult & {
   authMethod: AuthMethod;
   configPath: string;
   email: null | string;
@@ -35,8 +37,8 @@ export type LoginResult = {
   previousSessionIssuer: null | string;
   /** What happened to the session the new credentials replaced; null when there was none to end. */
   previousSessionRevocation: null | Revocation;
-  /** ISO time; null when the token does not expire. */
-  tokenExpiresAt: null | string;
+  /** When the token expires; null when it does not. */
+  tokenExpiry: Expiry | null;
   userId: null | string;
 }
 
@@ -47,16 +49,25 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
   const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host')}, account.organizations)
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
+  const previousSessionIssuer = previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null
+  const isEnvironmentTokenOverrides = settings.token.source === 'environment'
   return {
     authMethod: obtained.method,
     configPath: store.path,
     email: account.user?.email ?? null,
-    environmentTokenOverrides: Boolean(context.env.PIPECAT_TOKEN),
+    environmentTokenOverrides: isEnvironmentTokenOverrides,
     organization: {name: saved.organization.name, verboseName: saved.organization.verboseName ?? null},
-    previousSessionIssuer: previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null,
+    previousSessionIssuer,
     previousSessionRevocation,
-    tokenExpiresAt: tokens.expiresAt > 0 ? new Date(tokens.expiresAt * 1000).toISOString() : null,
+    tokenExpiry: tokens.expiresAt > 0 ? (expiryOf(tokens.expiresAt) ?? null) : null,
     userId: account.user?.userId ?? null,
+    warnings: [
+      ...(previousSessionIssuer
+        ? [`The previous session, with ${previousSessionIssuer}, was left signed in: its credentials are not sent to another service to be ended. `
+          + 'It stays valid until it expires; sign out there to end it now.']
+        : []),
+      ...(isEnvironmentTokenOverrides ? ['PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.'] : []),
+    ],
   }
 }
 

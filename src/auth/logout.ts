@@ -3,17 +3,18 @@
  * then remove token, refresh_token and token_expires_at under the lock, keeping
  * `org` and the organization tables. A malformed file is moved aside instead.
  */
-import type {Context} from '../context.js'
+import type {Context, FlowResult} from '../context.js'
 
-import {CREDENTIAL_KEYS, removeCredentials, storedCredentials} from '../config/document.js'
+import {removeCredentials} from '../config/credentials.js'
+import {CREDENTIAL_KEYS, storedCredentials} from '../config/document.js'
 import {ConfigStore} from '../config/file.js'
 import {type LoadedConfig} from '../config/load.js'
 import {resolveSettings, type Settings, settingText} from '../config/settings.js'
 import {MalformedConfigError, NotLoggedInError} from '../errors.js'
-import {type Revocation, type RevocationResult, revokeSession} from './revoke.js'
-import {fileCredentials, isIssuedBy, Session} from './session.js'
+import {type Revocation, type RevocationResult, revokeSession} from '../session/revoke.js'
+import {fileCredentials, isIssuedBy, Session} from '../session/session.js'
 
-export type LogoutResult = {
+export type LogoutResult = FlowResult & {
   /** Where a malformed config file was moved. */
   backup: null | string;
   configPath: string;
@@ -32,7 +33,24 @@ export type LogoutResult = {
   wasLoggedIn: boolean | null;
 }
 
+type Outcome = Omit<LogoutResult, 'warnings'>
+
 export async function logout(context: Context): Promise<LogoutResult> {
+  const outcome = await signOut(context)
+  return {...outcome, warnings: logoutWarnings(outcome)}
+}
+
+/** What the user should be warned about after a logout: an unconfirmed revocation, a backup, PIPECAT_TOKEN. */
+export function logoutWarnings(outcome: Outcome): string[] {
+  return describe(outcome).stderr
+}
+
+/** The result's lines for people (the warnings are in the result). */
+export function renderLogout(result: LogoutResult): string[] {
+  return describe(result).stdout
+}
+
+async function signOut(context: Context): Promise<Outcome> {
   const hasEnvironmentToken = Boolean(context.env.PIPECAT_TOKEN)
   let loaded: LoadedConfig
   try {
@@ -81,8 +99,8 @@ export async function logout(context: Context): Promise<LogoutResult> {
   }
 }
 
-/** The result's lines: what the user must know on stdout, what they should be warned about on stderr. */
-export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: string[]} {
+/** What the user must know (stdout), and what they should be warned about (stderr). */
+function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
   const stdout: string[] = []
   const stderr: string[] = []
   if (result.backup) {
@@ -109,7 +127,7 @@ export function renderLogout(result: LogoutResult): {stderr: string[]; stdout: s
 }
 
 /** The stdout line for each outcome; the unconfirmed ones are warnings, on stderr. */
-function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
+function revocationLine({revocation, signOutUrl: url}: Outcome): string {
   const lines: Record<Revocation, string> = {
     'not-attempted': `There was no session to revoke on the service (no refresh token was stored). To sign out of the dashboard too, visit ${url}`,
     'not-confirmed': '',
@@ -121,7 +139,7 @@ function revocationLine({revocation, signOutUrl: url}: LogoutResult): string {
   return lines[revocation]
 }
 
-function revocationWarning({revocation, revocationDetail, signOutUrl: url}: LogoutResult): string | undefined {
+function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Outcome): string | undefined {
   if (revocation === 'service-unavailable') {
     return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); it will expire on its own within 24 hours.'
   }
@@ -139,7 +157,7 @@ function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Logo
 }
 
 /** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
-async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<LogoutResult> {
+async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<Outcome> {
   const store = new ConfigStore(context.configPath, {signal: context.signal, warn: context.output.warn})
   // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
   const backup = await store.withLock(async () => {

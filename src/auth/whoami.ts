@@ -4,15 +4,15 @@
  * trip. Without a stored organization, the service's first one is used and
  * the Daily key lookup follows.
  */
-import type {Context} from '../context.js'
-import type {AuthMethod, Credentials} from './session.js'
+import type {Context, FlowResult} from '../context.js'
+import type {AuthMethod, Credentials} from '../session/session.js'
 
 import {settingText} from '../config/settings.js'
 import {NotLoggedInError} from '../errors.js'
 import {organizationLabel, reasonText} from '../text.js'
 import {type Expiry, expiryOf} from '../time.js'
 
-export type WhoamiReport = {
+export type WhoamiReport = FlowResult & {
   authMethod: AuthMethod;
   dailyApiKey: null | string;
   /** Why the Daily API key is not available, when it is not. */
@@ -23,7 +23,7 @@ export type WhoamiReport = {
   /** The API host that issued the stored credentials; null for PIPECAT_TOKEN, or when not recorded. */
   tokenIssuer: null | string;
   /** Where the token came from: the config file's path, or the PIPECAT_TOKEN variable. */
-  tokenSource: {path: string; type: 'file'} | {type: 'environment'; variable: 'PIPECAT_TOKEN'};
+  tokenSource: {configPath: string; type: 'file'} | {type: 'environment'; variable: 'PIPECAT_TOKEN'};
   userId: string;
 }
 
@@ -49,8 +49,9 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
   const list = organizationsResult.value
   const orgName = storedOrg ?? list[0]?.name
   const found = list.find(org => org.name === orgName)
-  if (storedOrg && !found) context.output.warn(`The active organization "${storedOrg}" is not among this account's organizations.`)
-  if (!orgName) context.output.warn('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
+  const warnings: string[] = []
+  if (storedOrg && !found) warnings.push(`The active organization "${storedOrg}" is not among this account's organizations.`)
+  if (!orgName) warnings.push('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
 
   return {
     ...credentialFields(session.credentials, context.configPath),
@@ -59,6 +60,7 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
     email: me.email ?? null,
     organization: orgName ? {name: orgName, verboseName: found?.verboseName ?? null} : null,
     userId: me.userId,
+    warnings,
   }
 }
 
@@ -68,7 +70,7 @@ function credentialFields(credentials: Credentials, configPath: string): Pick<Wh
     authMethod: credentials.method,
     tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),
     tokenIssuer: credentials.issuer ?? null,
-    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {path: configPath, type: 'file'},
+    tokenSource: credentials.source === 'environment' ? {type: 'environment', variable: 'PIPECAT_TOKEN'} : {configPath, type: 'file'},
   }
 }
 
@@ -85,7 +87,7 @@ export function renderWhoami(report: WhoamiReport): string[] {
     ['User ID', report.userId],
     ['Organization', report.organization ? organizationLabel(report.organization) : '(none)'],
     ['Auth method', METHOD_LABELS[report.authMethod]],
-    ['Token source', report.tokenSource.type === 'file' ? report.tokenSource.path : 'PIPECAT_TOKEN (environment)'],
+    ['Token source', report.tokenSource.type === 'file' ? report.tokenSource.configPath : 'PIPECAT_TOKEN (environment)'],
     ['Token expires', expiryText(report)],
     ...(report.tokenSource.type === 'file' ? [['Issued by', report.tokenIssuer ?? '(not recorded)'] as [string, string]] : []),
     ['Daily API key', report.dailyApiKey ?? `not available (${report.dailyApiKeyError ?? 'unknown reason'})`],

@@ -21,12 +21,10 @@ import {parse, stringify, TomlError} from 'smol-toml'
 import {ConfigFileError, MalformedConfigError} from '../errors.js'
 import {uninterrupted} from '../interrupt.js'
 import {sleep} from '../wait.js'
-import {
-  type ConfigData,
-  isTable,
-  TOP_LEVEL_KEYS,
-  type TopLevelKey,
-} from './document.js'
+import {repairBinding} from './binding.js'
+import {type ConfigData, isTable} from './data.js'
+import {TOP_LEVEL_KEYS, type TopLevelKey} from './document.js'
+import {isPrivateGroup} from './private-group.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -193,7 +191,7 @@ export class ConfigStore {
    * rewritten in the file's own text; everything else keeps its bytes.
    */
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
-    const text = await configText(data, this.path, base)
+    const text = await configText(repairBinding(data), this.path, base)
     await this.ensureDirectory()
     const target = await this.writeTarget()
     const {randomBytes} = await import('node:crypto')
@@ -281,7 +279,7 @@ export class ConfigStore {
       if (file.uid !== me && file.uid !== 0) {
         problems.push(`it is owned by another user (uid ${file.uid})`)
         fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
-      } else if (isWritableByOthers(mode)) {
+      } else if (isWritableByOthers(mode, file)) {
         problems.push(`it is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod 600 ${this.path}\``)
       }
@@ -295,7 +293,7 @@ export class ConfigStore {
       if (stats.uid !== me && stats.uid !== 0) {
         problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
         fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
-      } else if (isWritableByOthers(mode) && !hasBit(mode, STICKY)) {
+      } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
         problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
         fixes.push(`\`chmod go-w ${folder}\``)
       }
@@ -451,9 +449,9 @@ function hasBit(mode: number, bit: number): boolean {
   return Math.floor(mode / bit) % 2 === 1
 }
 
-/** Writable by the group or by others. */
-function isWritableByOthers(mode: number): boolean {
-  return hasBit(mode, 0o020) || hasBit(mode, 0o002)
+/** Writable by others, or by a group that is not its owner's private group (Ubuntu's umask 002 makes folders 0775). */
+function isWritableByOthers(mode: number, stats: Stats): boolean {
+  return hasBit(mode, 0o002) || (hasBit(mode, 0o020) && !isPrivateGroup(stats.gid, stats.uid))
 }
 
 function octal(mode: number): string {

@@ -26,7 +26,7 @@ import type * as TomlPatch from '@decimalturn/toml-patch'
 
 import {isDeepStrictEqual} from 'node:util'
 
-import {type ConfigData, isTable} from './document.js'
+import {type ConfigData, isTable} from './data.js'
 
 /** Changed top-level keys: set to a value, or removed (undefined). */
 export type TopLevelEdits = Map<string, unknown>

@@ -2,7 +2,6 @@
  * What `cloud config` shows: the file, every setting with its value and where
  * it came from, token expiry, and the organization tables. Secrets redacted.
  */
-import type {Context} from '../context.js'
 import type {LoadedConfig} from './load.js'
 
 import {printable} from '../text.js'
@@ -12,13 +11,15 @@ import {SETTING_NAMES, type SettingName, type SettingSource} from './settings.js
 
 export type ConfigReport = {
   activeOrganization: null | string;
+  configPath: string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  path: string;
   settings: Record<SettingName, {env: string; source: null | SettingSource; value: null | number | string}>;
   tokenExpiry: Expiry | null;
   /** The API host that issued the stored credentials, when recorded. */
   tokenIssuer: null | string;
+  /** As every result has (none are raised here: a repaired file mode is warned of while the file is read). */
+  warnings: string[];
 }
 
 const SECRET_SETTINGS = new Set<string>(['refresh_token', 'token'])
@@ -87,10 +88,11 @@ export function configReport({settings, snapshot, store}: LoadedConfig, now = Da
     activeOrganization: settings.org.value === undefined ? null : String(settings.org.value),
     exists: snapshot.exists,
     organizations,
-    path: store.path,
+    configPath: store.path,
     settings: Object.fromEntries(entries) as ConfigReport['settings'],
     tokenExpiry,
     tokenIssuer: storedCredentials(snapshot.data)?.issuer ?? null,
+    warnings: [],
   }
 }
 
@@ -103,13 +105,6 @@ const SOURCE_LABELS: Record<SettingSource, string> = {
 
 type Row = [name: string, value: string, origin: string]
 
-/** The `cloud config` flow: the report for --json, its lines for people. */
-export async function showConfiguration(context: Context, {all}: {all: boolean}): Promise<ConfigReport> {
-  const report = configReport(await context.loadConfig())
-  for (const line of renderConfigReport(report, {all})) context.output.log(line)
-  return report
-}
-
 /** An API path nobody changed: shown only with --all. */
 function isDefaultPath(name: string, source: null | SettingSource): boolean {
   return name.endsWith('_path') && source === 'default'
@@ -119,7 +114,7 @@ function isDefaultPath(name: string, source: null | SettingSource): boolean {
 export function renderConfigReport(report: ConfigReport, {all = false}: {all?: boolean} = {}): string[] {
   // Names and values come from the file or the environment: shown without control characters, so they cannot drive the terminal.
   const show = (value: unknown) => printable(typeof value === 'string' ? value : JSON.stringify(value), 500)
-  const lines = [`Config file: ${report.path} (${report.exists ? 'exists' : 'does not exist yet'})`]
+  const lines = [`Config file: ${report.configPath} (${report.exists ? 'exists' : 'does not exist yet'})`]
   if (report.tokenIssuer) lines.push(`Credentials issued by: ${show(report.tokenIssuer)}`)
   lines.push('')
   const settings = Object.entries(report.settings)

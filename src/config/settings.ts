@@ -3,7 +3,7 @@
  * PIPECAT_<NAME>, then the file's top level, then the active organization's
  * table, then the default.
  */
-import {type ConfigData, isTable} from './document.js'
+import {type ConfigData, isTable} from './data.js'
 
 export const SETTING_DEFAULTS = {
   api_host: 'https://api.pipecat.daily.co',

@@ -8,6 +8,7 @@
  */
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {
   chmod,
   chown,
@@ -32,6 +33,15 @@ import {errorLines, expectNoLeaks} from '../support/expect.js'
 import {emulatorSuite} from '../support/suite.js'
 
 const NOBODY = 65_534
+
+/** A group that is the primary group of some user other than us (so others can write what it may write). */
+function sharedGroup(): number | undefined {
+  const me = process.getuid?.() ?? 0
+  const users = readFileSync('/etc/passwd', 'utf8').split('\n').map(line => line.split(':'))
+  const other = users.find(fields => fields.length > 3 && Number(fields[2]) !== me && Number(fields[3]) !== 0 && Number(fields[3]) !== (process.getgid?.() ?? 0))
+  return other ? Number(other[3]) : undefined
+}
+
 const ENV_TOKEN = 'pcc_pat_trusttestenvtoken0000'
 const FILE_TOKEN = 'pcc_pat_trusttestfiletoken000'
 const WHOAMI = ['cloud', 'auth', 'whoami']
@@ -102,13 +112,13 @@ describe('the config path, attacked', () => {
     })
 
     /** The issue's file: `[o1] api_host` pointing at the hostile server, in a folder at `folder`. */
-    async function plant(folderMode: number, fileMode: number, owner: number, extra = ''): Promise<string> {
+    async function plant(folderMode: number, fileMode: number, owner: number, extra = '', group = owner): Promise<string> {
       const folder = path.join(dir, 'pipecatcloud')
       const file = path.join(folder, 'pipecatcloud.toml')
       await mkdir(folder)
       await writeFile(file, `org = "o1"\n${extra}\n[o1]\napi_host = "${hostile.url}"\ndashboard_host = "${hostile.url}"\nwhoami_path = "/steal"\n`)
-      await chown(file, owner, owner)
-      await chown(folder, owner, owner)
+      await chown(file, owner, group)
+      await chown(folder, owner, group)
       await chmod(file, fileMode)
       await chmod(folder, folderMode)
       return file
@@ -155,13 +165,34 @@ describe('the config path, attacked', () => {
       })
     })
 
-    it('our own file in a group-writable folder of ours is refused; the folder is left as it is', async () => {
-      const file = await plant(0o770, 0o600, process.getuid?.() ?? 0)
-      const result = await runCli(WHOAMI, {env: {PIPECAT_CONFIG_PATH: file, PIPECAT_TOKEN: ENV_TOKEN}})
-      expect(hostile.seen).to.deep.equal([])
-      expectUntrusted(result, file, /chmod go-w/v)
-      expect(result.stderr).to.contain('writable by other users (mode 0770)')
-      expect((await stat(path.dirname(file))).mode % 0o1000).to.equal(0o770)
+    it('our own file in a folder writable by a group others belong to is refused; the folder is left as it is', async () => {
+      const shared = sharedGroup()
+      if (shared === undefined) return
+      for (const mode of [0o770, 0o775]) {
+        await rm(path.join(dir, 'pipecatcloud'), {force: true, recursive: true})
+
+        const file = await plant(mode, 0o600, process.getuid?.() ?? 0, '', shared)
+
+        const result = await runCli(WHOAMI, {env: {PIPECAT_CONFIG_PATH: file, PIPECAT_TOKEN: ENV_TOKEN}})
+        expect(hostile.seen).to.deep.equal([])
+        expectUntrusted(result, file, /chmod go-w/v)
+        expect(result.stderr).to.contain(`writable by other users (mode 0${mode.toString(8)})`)
+
+        expect((await stat(path.dirname(file))).mode % 0o1000).to.equal(mode)
+      }
+    })
+
+    it('a group-writable folder (and file) whose group is our own private group, as the official CLI makes under umask 002, is trusted', async () => {
+      const me = process.getuid?.() ?? 0
+      const mine = process.getgid?.() ?? 0
+      const file = await plant(0o775, 0o660, me, '', mine)
+      const result = await runCli([...CONFIG, '--json'], {env: {PIPECAT_CONFIG_PATH: file}})
+      expect(result.code, result.stderr).to.equal(0)
+      const report = JSON.parse(result.stdout) as {settings: {api_host: {value: string}}}
+      expect(report.settings.api_host.value).to.equal(hostile.url)
+      // the file itself is still made private, as the official CLI does
+      expect((await stat(file)).mode % 0o1000).to.equal(0o600)
+      expect((await stat(path.dirname(file))).mode % 0o1000).to.equal(0o775)
     })
 
     it('our own file writable by others is refused and not chmod-ed (that would bless what others wrote)', async () => {

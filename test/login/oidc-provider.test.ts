@@ -9,7 +9,7 @@ import {type AddressInfo} from 'node:net'
 import Provider from 'oidc-provider'
 
 import {HttpClient} from '../../src/api/http.js'
-import {discover, refreshTokens} from '../../src/auth/oauth.js'
+import {discover, refreshTokens} from '../../src/session/oauth.js'
 import {NotLoggedInError} from '../../src/errors.js'
 import {startCli} from '../support/cli.js'
 import {exists, storedConfig, tempConfig} from '../support/config.js'

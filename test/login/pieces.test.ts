@@ -9,7 +9,7 @@ import {
   authorizationRequest,
   codeChallenge,
   type Provider,
-} from '../../src/auth/oauth.js'
+} from '../../src/session/oauth.js'
 import {LoginError} from '../../src/errors.js'
 import {occupyPorts, portsAreFree} from '../support/net.js'
 

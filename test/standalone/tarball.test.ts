@@ -63,7 +63,7 @@ describe('standalone tarball (linux-x64)', function () {
     const file = path.join(work, 'config', 'pipecatcloud.toml')
     const result = await runProgram(pipecat, ['cloud', 'config', '--json'], {env: {...env, PIPECAT_CONFIG_PATH: file}})
     expect(result.code, result.stderr).to.equal(0)
-    expect(JSON.parse(result.stdout)).to.include({exists: false, path: file})
+    expect(JSON.parse(result.stdout)).to.include({configPath: file, exists: false})
   })
 
   describe('cloud auth login --headless against the emulator', () => {

@@ -4,6 +4,7 @@
  * what the commands left on disk.
  */
 import {expect} from 'chai'
+import {createHash} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {
   access,
@@ -108,16 +109,32 @@ export const KEPT = {
 export type Seed = {
   /** Seconds from now; 0 writes `token_expires_at = 0` (a token that does not expire). */
   expiresIn?: number;
+  /** The API host the plugin bound the credentials to; absent: unbound, as the official CLI writes them. */
+  issuer?: string;
   org?: string;
   refreshToken?: string;
   token: string;
 }
 
 /** The config file the official CLI would have written after a login. */
-export function configText({expiresIn = 3600, org = 'user-namespace', refreshToken = '', token}: Seed): string {
+export function configText({
+  expiresIn = 3600, issuer, org = 'user-namespace', refreshToken = '', token,
+}: Seed): string {
   const expiresAt = expiresIn === 0 ? '0' : ((Date.now() / 1000) + expiresIn).toFixed(3)
   const orgLine = org ? `org = "${org}"\n` : ''
-  return `token = "${token}"\n${orgLine}refresh_token = "${refreshToken}"\ntoken_expires_at = ${expiresAt}\n${ORG_TABLES}`
+  const bound = issuer ? bindingTable(issuer, {refreshToken, token}) : ''
+  return `token = "${token}"\n${orgLine}refresh_token = "${refreshToken}"\ntoken_expires_at = ${expiresAt}\n${ORG_TABLES}${bound}`
+}
+
+/** The table in which the plugin binds credentials to a host: the host, and a SHA-256 of the refresh token (else the token). */
+export function bindingTable(issuer: string, {refreshToken, token}: {refreshToken?: string; token: string}): string {
+  const fingerprint = createHash('sha256').update(refreshToken === undefined || refreshToken === '' ? token : refreshToken).digest('base64url')
+  return `\n["@pipecat-ai/plugin-cloud"]\ncredentials = "sha256:${fingerprint}"\nissuer = "${issuer}"\n`
+}
+
+/** The binding as the file holds it, parsed. */
+export function binding(issuer: string, secrets: {refreshToken?: string; token: string}): Record<string, unknown> {
+  return parse(bindingTable(issuer, secrets))
 }
 
 /** A config file holding an OAuth login the emulator knows: access token valid for `ttl` s (negative: already expired). */

@@ -14,9 +14,9 @@ import {runCommand} from '../support/in-process.js'
 
 type Report = {
   activeOrganization: null | string;
+  configPath: string;
   exists: boolean;
   organizations: Record<string, Record<string, unknown>>;
-  path: string;
   settings: Record<string, {env: string; source: null | string; value: null | number | string}>;
   tokenExpiry: null | {at: string; expired: boolean; relative: string};
 }
@@ -73,7 +73,7 @@ describe('cloud config (in-process)', () => {
       expectNoSecrets(result, EXAMPLE_TOKEN)
       const report = JSON.parse(result.stdout) as Report
       expect(report).to.deep.include({
-        activeOrganization: 'user-namespace', exists: true, path: config.file, tokenExpiry: null,
+        activeOrganization: 'user-namespace', configPath: config.file, exists: true, tokenExpiry: null,
       })
       expect(Object.keys(report.organizations)).to.deep.equal(['another-user-org', 'futher-user-org'])
       expect(report.organizations['another-user-org']).to.deep.equal({default_public_key: 'pk_test_public', default_public_key_name: 'Test Key'})

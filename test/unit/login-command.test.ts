@@ -3,6 +3,7 @@ import {Readable} from 'node:stream'
 
 import {playBrowser} from '../emulator/browser.js'
 import {
+  binding,
   emulatorEnv,
   exists,
   readConfig,
@@ -22,7 +23,7 @@ type LoginJson = {
   environmentTokenOverrides: boolean;
   organization: {name: string; verboseName: null | string};
   previousSessionRevocation: null | string;
-  tokenExpiresAt: null | string;
+  tokenExpiry: null | {at: string; expired: boolean; relative: string};
   userId: null | string;
 }
 
@@ -56,7 +57,7 @@ describe('cloud auth login (in-process)', () => {
       expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${suite.config.file}\n`)
       // Private (0600), and what the official CLI's Python reads.
       expect(await storedConfig(suite.config.file)).to.deep.equal({
-        org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, token_issuer: suite.emulator.url, 'user-namespace': {},
+        ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
       })
       expect(requested(suite.emulator).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
       expect(suite.emulator.requests[0]!.headers.authorization).to.equal(`Bearer ${pat}`)
@@ -73,7 +74,7 @@ describe('cloud auth login (in-process)', () => {
         email: 'dev@example.com',
         organization: {name: 'user-namespace', verboseName: 'Demo User'},
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
       })
       expectNoSecrets(result, pat)
     })
@@ -129,7 +130,7 @@ describe('cloud auth login (in-process)', () => {
       expect(result.stderr.split('\n')).to.include(url)
       expect(new URL(url).searchParams.get('redirect_uri')).to.equal('http://127.0.0.1:8400/oauth_callback')
       const stored = await readConfig(suite.config.file)
-      expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'token_issuer', 'user-namespace'])
+      expect(Object.keys(stored).toSorted()).to.deep.equal(['@pipecat-ai/plugin-cloud', 'org', 'refresh_token', 'token', 'token_expires_at', 'user-namespace'])
       expect(suite.emulator.isValid(stored.token as string)).to.equal(true)
       expect(stored.token_expires_at).to.be.closeTo((Date.now() / 1000) + 3600, 30)
       expect(suite.emulator.stats.codeExchanges).to.equal(1)
@@ -154,7 +155,7 @@ describe('cloud auth login (in-process)', () => {
         previousSessionRevocation: null,
         userId: 'user_emulator_01',
       })
-      expect(Date.parse(data.tokenExpiresAt!) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
+      expect(Date.parse(data.tokenExpiry!.at) / 1000).to.be.closeTo((Date.now() / 1000) + 3600, 30)
     })
 
     it('denied in the browser: exit 1, nothing written', async () => {

@@ -6,6 +6,7 @@ import type {LoginOptions} from '../../src/auth/login.js'
 import {InterruptedError} from '../../src/errors.js'
 import {authorizeRedirect} from '../emulator/browser.js'
 import {
+  binding,
   exists,
   oauthLogin,
   readConfig,
@@ -43,11 +44,11 @@ describe('login and whoami flows, with a context of their own', () => {
       environmentTokenOverrides: false,
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
       previousSessionRevocation: null,
-      tokenExpiresAt: null,
+      tokenExpiry: null,
       userId: 'user_emulator_01',
     })
     expect(await readConfig(suite.config.file)).to.deep.equal({
-      org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, token_issuer: suite.emulator.url, 'user-namespace': {},
+      ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
     })
     expectNoSecrets(printed(), pat)
   })
@@ -132,6 +133,8 @@ describe('login and whoami flows, with a context of their own', () => {
     const report = await whoami(context)
     expect(report.organization).to.equal(null)
     expect(report.dailyApiKey).to.equal(null)
-    expect(lines.warn).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    // the flow returns its warnings; the command shows them (BaseCommand.present)
+    expect(report.warnings).to.deep.equal(['This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.'])
+    expect(lines.warn).to.deep.equal([])
   })
 })

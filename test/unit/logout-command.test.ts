@@ -62,6 +62,7 @@ describe('cloud auth logout (in-process)', () => {
       revocationDetail: null,
       signOutUrl: `${suite.emulator.url}/sign-out`,
       tokenIssuer: null,
+      warnings: [],
       wasLoggedIn: true,
     })
   })

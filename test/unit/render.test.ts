@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {renderLogin} from '../../src/auth/login.js'
-import {type LogoutResult, renderLogout} from '../../src/auth/logout.js'
+import {type LogoutResult, logoutWarnings, renderLogout} from '../../src/auth/logout.js'
 import {renderWhoami, type WhoamiReport} from '../../src/auth/whoami.js'
 import {configReport, renderConfigReport} from '../../src/config/report.js'
 import {tempConfig, type TempConfig} from '../support/config.js'
@@ -68,8 +68,9 @@ describe('render functions', () => {
       organization: {name: 'acme', verboseName: 'Acme Inc'},
       tokenExpiry: {at: '2030-01-01T00:00:00.000Z', expired: false, relative: 'in 2 h'},
       tokenIssuer: 'https://api.pipecat.daily.co',
-      tokenSource: {path: '/home/u/.config/pipecatcloud/pipecatcloud.toml', type: 'file'},
+      tokenSource: {configPath: '/home/u/.config/pipecatcloud/pipecatcloud.toml', type: 'file'},
       userId: 'user_01',
+      warnings: [],
     }
 
     it('a heading, then aligned rows', () => {
@@ -123,30 +124,33 @@ describe('render functions', () => {
       revocationDetail: null,
       signOutUrl: 'https://dash.example.test/sign-out',
       tokenIssuer: null,
+      warnings: [],
       wasLoggedIn: true,
     }
+    /** What a user sees: the lines on stdout, the warnings on stderr. */
+    const shown = (result: LogoutResult) => ({stderr: logoutWarnings(result), stdout: renderLogout(result)})
     const removed = 'Logged out: removed the credentials from /c/pipecatcloud.toml (the organization settings were kept).'
 
     it('revoked', () => {
-      expect(renderLogout(base)).to.deep.equal({stderr: [], stdout: ['Your session was revoked on Pipecat Cloud.', removed]})
+      expect(shown(base)).to.deep.equal({stderr: [], stdout: ['Your session was revoked on Pipecat Cloud.', removed]})
     })
 
     it('the session had already ended', () => {
-      expect(renderLogout({...base, revocation: 'session-ended'}).stdout[0]).to.equal('Your session had already ended on Pipecat Cloud.')
+      expect(shown({...base, revocation: 'session-ended'}).stdout[0]).to.equal('Your session had already ended on Pipecat Cloud.')
     })
 
     it('nothing to revoke: the dashboard sign-out address', () => {
-      expect(renderLogout({...base, revocation: 'not-attempted'}).stdout[0]).to.contain('visit https://dash.example.test/sign-out')
+      expect(shown({...base, revocation: 'not-attempted'}).stdout[0]).to.contain('visit https://dash.example.test/sign-out')
     })
 
     it('not confirmed: a warning with the reason and the sign-out address; the credentials line still on stdout', () => {
-      const {stderr, stdout} = renderLogout({...base, revocation: 'not-confirmed', revocationDetail: 'Could not reach host'})
+      const {stderr, stdout} = shown({...base, revocation: 'not-confirmed', revocationDetail: 'Could not reach host'})
       expect(stdout).to.deep.equal([removed])
       expect(stderr).to.deep.equal(['Pipecat Cloud did not confirm that your session was revoked (Could not reach host); it stays valid until it expires (within 24 hours). To end it now, sign out at https://dash.example.test/sign-out'])
     })
 
     it('a malformed file moved aside', () => {
-      const {stderr, stdout} = renderLogout({
+      const {stderr, stdout} = shown({
         ...base, backup: '/c/pipecatcloud.toml.bak-1', revocation: 'not-attempted', wasLoggedIn: null,
       })
       expect(stdout[0]).to.equal('The config file /c/pipecatcloud.toml could not be read; it was moved to /c/pipecatcloud.toml.bak-1.')
@@ -154,8 +158,8 @@ describe('render functions', () => {
     })
 
     it('not logged in, with and without PIPECAT_TOKEN', () => {
-      expect(renderLogout({...base, credentialsRemoved: false, wasLoggedIn: false})).to.deep.equal({stderr: [], stdout: ['You are not logged in.']})
-      const withToken = renderLogout({
+      expect(shown({...base, credentialsRemoved: false, wasLoggedIn: false})).to.deep.equal({stderr: [], stdout: ['You are not logged in.']})
+      const withToken = shown({
         ...base, credentialsRemoved: false, environmentToken: true, wasLoggedIn: false,
       })
       expect(withToken.stdout).to.deep.equal(['No credentials are stored in /c/pipecatcloud.toml; there was nothing to remove.'])
@@ -173,8 +177,9 @@ describe('render functions', () => {
         organization: {name: 'acme', verboseName: 'Acme Inc'},
         previousSessionIssuer: null,
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
         userId: 'user_01',
+        warnings: [],
       })).to.deep.equal(['Logged in as dev@example.com', 'Organization: Acme Inc (acme)', 'Credentials saved to /c/pipecatcloud.toml'])
     })
 
@@ -187,8 +192,9 @@ describe('render functions', () => {
         organization: {name: 'acme', verboseName: null},
         previousSessionIssuer: null,
         previousSessionRevocation: null,
-        tokenExpiresAt: null,
+        tokenExpiry: null,
         userId: null,
+        warnings: [],
       })
       expect(lines.slice(0, 2)).to.deep.equal(['Logged in as an account whose email could not be looked up', 'Organization: acme'])
     })

@@ -76,7 +76,7 @@ describe('Session (one place tokens are refreshed)', () => {
   })
 
   it('a refresh the service refuses: not logged in (exit 4), the file unchanged', async () => {
-    suite.config = (await oauthLogin(suite.emulator, -10, {expiresIn: 3600, refreshToken: 'emu_rt_unknown'})).config
+    suite.config = (await oauthLogin(suite.emulator, -10, {expiresIn: 3600, issuer: suite.emulator.url, refreshToken: 'emu_rt_unknown'})).config
     const before = await readText(suite.config.file)
     const session = await (await testContext({config: suite.config, emulator: suite.emulator})).context.session()
     const error = await failureOf(session.call(async token => session.api.user(token)))

@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {dailyApiKey} from '../emulator/server.js'
 import {
+  bindingTable,
   emulatorEnv,
   exists,
   oauthLogin,
@@ -54,7 +55,7 @@ describe('cloud auth whoami (in-process)', () => {
       'Auth method:    OAuth',
       `Token source:   ${suite.config.file}`,
       result.stdout.split('\n', 8)[7],
-      'Issued by:      (not recorded)',
+      `Issued by:      ${suite.emulator.url}`,
       `Daily API key:  ${dailyApiKey('user-namespace')}`,
     ])
     expect(result.stdout).to.match(/^Token expires:\s+\d{4}-\d\d-\d\dT[\d:.]+Z \(in 59 min\)$/mv)
@@ -64,7 +65,8 @@ describe('cloud auth whoami (in-process)', () => {
       expect(request.headers['user-agent']).to.match(/^@pipecat-ai\/plugin-cloud\/\S+ /v)
     }
 
-    expect(await readText(suite.config.file)).to.equal(before)
+    // Credentials the official CLI wrote are bound to the host they were first used with; nothing else changed.
+    expect(await readText(suite.config.file)).to.equal(before + bindingTable(suite.emulator.url, {refreshToken: login.refresh, token: login.access}))
     expectNoSecrets(result, login.access, login.refresh)
   })
 
@@ -82,7 +84,7 @@ describe('cloud auth whoami (in-process)', () => {
       dailyApiKeyError: null,
       email: 'dev@example.com',
       organization: {name: 'user-namespace', verboseName: 'Demo User'},
-      tokenSource: {path: suite.config.file, type: 'file'},
+      tokenSource: {configPath: suite.config.file, type: 'file'},
       userId: 'user_emulator_01',
     })
     expect(report.tokenExpiry).to.deep.include({expired: false, relative: 'in 59 min'})
@@ -181,7 +183,7 @@ describe('cloud auth whoami (in-process)', () => {
   })
 
   it('a failed refresh: exit 4, the file left byte for byte as it was', async () => {
-    suite.config = (await oauthLogin(suite.emulator, -10, {expiresIn: 3600, refreshToken: 'emu_rt_revoked_SECRET'})).config
+    suite.config = (await oauthLogin(suite.emulator, -10, {expiresIn: 3600, issuer: suite.emulator.url, refreshToken: 'emu_rt_revoked_SECRET'})).config
     const before = await readText(suite.config.file)
     const result = await whoami()
 
@@ -218,7 +220,9 @@ describe('cloud auth whoami (in-process)', () => {
 
   it('a personal access token stored in the file is never refreshed', async () => {
     const pat = suite.emulator.issuePat()
-    suite.config = (await oauthLogin(suite.emulator, 3600, {expiresIn: 0, refreshToken: '', token: pat})).config
+    suite.config = (await oauthLogin(suite.emulator, 3600, {
+      expiresIn: 0, issuer: suite.emulator.url, refreshToken: '', token: pat,
+    })).config
     const before = await readText(suite.config.file)
     const result = await whoami()
     expect(result.code).to.equal(0)

@@ -4,12 +4,9 @@
  * another machine (SSH, containers), the user pastes the address it ended on
  * instead. Whichever answer comes first wins; both are checked the same way.
  */
-import type {SignIn, SignInMethod} from './index.js'
+import type {SignIn, SignInMethod} from './types.js'
 
 import {InterruptedError, PipecatError} from '../../errors.js'
-import {abortable} from '../../wait.js'
-import {showSignInAddress} from '../browser.js'
-import {type CallbackRequest, loopbackCallback} from '../loopback.js'
 import {
   authorizationCode,
   authorizationRequest,
@@ -19,7 +16,10 @@ import {
   exchangeCode,
   type Provider,
   type TokenSet,
-} from '../oauth.js'
+} from '../../session/oauth.js'
+import {abortable} from '../../wait.js'
+import {showSignInAddress} from '../browser.js'
+import {type CallbackRequest, loopbackCallback} from '../loopback.js'
 import {readLines} from '../stdin.js'
 
 /** Unparseable pasted lines answered with a hint before going quiet. */

@@ -1,8 +1,8 @@
 /** `--with-token`: a personal access token from stdin (hidden on a terminal), for CI and scripts. The service checks it with the account lookups. */
-import type {SignInMethod} from './index.js'
+import type {SignInMethod} from './types.js'
 
 import {LoginError} from '../../errors.js'
-import {PAT_PREFIX} from '../session.js'
+import {PAT_PREFIX} from '../../session/session.js'
 import {readFirstLine, readHiddenLine} from '../stdin.js'
 
 export const personalAccessToken: SignInMethod = {

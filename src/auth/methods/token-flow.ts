@@ -5,7 +5,7 @@
  * poll open: a long poll).
  */
 import type {PipecatApi, TokenFlow} from '../../api/pipecat.js'
-import type {SignInMethod} from './index.js'
+import type {SignInMethod} from './types.js'
 
 import {LoginError, NetworkError, ServiceError} from '../../errors.js'
 import {sleep} from '../../wait.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type ConfigReport, showConfiguration} from '../../config/report.js'
+import {type ConfigReport, configReport, renderConfigReport} from '../../config/report.js'
 
 /** `cloud config` and `cloud --config` take the same flag. */
 export function allFlag(dependsOn?: string[]) {
@@ -31,6 +31,6 @@ export default class CloudConfig extends BaseCommand<typeof CloudConfig> {
   static override summary = 'Show the current Pipecat Cloud configuration.'
 
   async run(): Promise<ConfigReport> {
-    return showConfiguration(this.context, {all: this.flags.all})
+    return this.present(configReport(await this.context.loadConfig()), report => renderConfigReport(report, {all: this.flags.all}))
   }
 }

@@ -3,8 +3,13 @@ import {Flags} from '@oclif/core'
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
+import {wasInvokedAs} from '../../../invocation.js'
+
+/** The official CLI's name for signing in with a personal access token. */
+const USE_PAT = 'cloud:auth:use-pat'
 
 export default class Login extends BaseCommand<typeof Login> {
+  static override aliases = [USE_PAT]
   static override description = [
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
@@ -19,6 +24,10 @@ export default class Login extends BaseCommand<typeof Login> {
     [
       'For CI and scripts, --with-token reads a personal access token (pcc_pat_...) from stdin; tokens are never accepted',
       'as arguments. Signing in again replaces the stored credentials and ends the previous session.',
+    ],
+    [
+      '`<%= config.bin %> cloud<%= config.topicSeparator %>auth<%= config.topicSeparator %>use-pat`, the official CLI\'s name,',
+      'is this command with --with-token: it asks for the token on a terminal (hidden), or reads it from stdin.',
     ],
   ]
   .map(paragraph => paragraph.join(' '))
@@ -51,21 +60,10 @@ export default class Login extends BaseCommand<typeof Login> {
 
   async run(): Promise<LoginResult> {
     const {login, renderLogin} = await import('../../../auth/login.js')
-    const result = await login(this.context, {
+    return this.present(await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
-      withToken: this.flags['with-token'],
-    })
-    for (const line of renderLogin(result)) this.context.output.log(line)
-    if (result.previousSessionIssuer) {
-      this.context.output.warn(`The session these credentials replaced was issued by ${result.previousSessionIssuer}, so it was not sent to this service `
-        + 'to be ended; it stays valid until it expires. Sign out there to end it now.')
-    }
-
-    if (result.environmentTokenOverrides) {
-      this.context.output.warn('PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.')
-    }
-
-    return result
+      withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
+    }), renderLogin)
   }
 }

@@ -15,10 +15,6 @@ export default class Logout extends BaseCommand<typeof Logout> {
 
   async run(): Promise<LogoutResult> {
     const {logout, renderLogout} = await import('../../../auth/logout.js')
-    const result = await logout(this.context)
-    const {stderr, stdout} = renderLogout(result)
-    for (const line of stdout) this.context.output.log(line)
-    for (const line of stderr) this.context.output.warn(line)
-    return result
+    return this.present(await logout(this.context), renderLogout)
   }
 }

@@ -18,8 +18,6 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
     // The session first: signed out, nothing else needs loading.
     await this.context.session()
     const {renderWhoami, whoami} = await import('../../../auth/whoami.js')
-    const report = await whoami(this.context)
-    for (const line of renderWhoami(report)) this.context.output.log(line)
-    return report
+    return this.present(await whoami(this.context), renderWhoami)
   }
 }

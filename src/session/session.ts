@@ -6,9 +6,9 @@ import type {ConfigSnapshot, ConfigStore} from '../config/file.js'
 
 import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
+import {LEGACY_ISSUER_KEY, serviceId, withBinding} from '../config/binding.js'
 import {
   expiryFrom,
-  serviceId,
   type StoredCredentials,
   storedCredentials,
 } from '../config/document.js'
@@ -72,6 +72,35 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
       suggestion: command => `Run \`${command('cloud auth login')}\` to sign in to ${configured}, or point PIPECAT_API_HOST at ${credentials.issuer} to use the stored credentials.`,
     },
   )
+}
+
+/**
+ * Credentials from the file that are not bound to a host (the official CLI or
+ * an earlier version wrote them) are bound to the configured one, the first
+ * host they are used with, as ssh records a host key on first use. A binding
+ * an earlier version kept at the top level is moved where the official CLI
+ * accepts it. When the file cannot be written they are still used, as the
+ * official CLI would use them; they stay unbound.
+ */
+export async function bindOnFirstUse(credentials: Credentials, settings: Settings, store: ConfigStore, snapshot: ConfigSnapshot): Promise<void> {
+  if (credentials.source !== 'file') return
+  if (credentials.issuer !== undefined && !Object.hasOwn(snapshot.data, LEGACY_ISSUER_KEY)) return
+  const configured = serviceId(settingText(settings, 'api_host'))
+  let issuer: string | undefined
+  try {
+    issuer = await store.update(({data}) => {
+      const stored = storedCredentials(data)
+      // Replaced meanwhile (another sign-in): those are not the credentials about to be used.
+      if (stored?.token !== credentials.token) return {result: undefined}
+      const bound = stored.issuer ?? configured
+      return {data: withBinding(data, bound), result: bound}
+    })
+  } catch (error) {
+    if (!(error instanceof ConfigFileError)) throw error
+  }
+
+  credentials.issuer = issuer ?? credentials.issuer
+  if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
 }
 
 /** Whether a token with this expiry (Unix seconds; undefined: none) should be refreshed before use. */
@@ -142,14 +171,22 @@ export class Session {
       pending = this.store
       .update<StoredCredentials>(async ({data}) => {
         const stored = storedCredentials(data)
-        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: stored}
+        // Another sign-in meanwhile, with another service: its credentials are not sent here.
+        const issuer = stored?.issuer ?? this.credentials.issuer
+        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
+          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
+        }
+
+        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
         if (!stored?.refreshToken) throw this.rejected()
         const tokens = await refreshTokens(this.api.http, await this.provider(), stored.refreshToken)
-        const renewed = {expiresAt: tokens.expiresAt, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken}
+        const renewed = {
+          expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken,
+        }
         return {
-          data: {
+          data: withBinding({
             ...data, refresh_token: renewed.refreshToken, token: renewed.token, token_expires_at: renewed.expiresAt,
-          },
+          }, issuer),
           result: renewed,
         }
       })

@@ -123,7 +123,9 @@ const [plugin] = await Promise.all([
     metafile: true,
     outfile: path.join(DIST, 'plugin.js'),
     plugins: [builtinsViaRequire, vendorImports],
-    stdin: {contents: entry, loader: 'ts', resolveDir: SRC, sourcefile: 'plugin.ts'},
+    stdin: {
+      contents: entry, loader: 'ts', resolveDir: SRC, sourcefile: 'plugin.ts',
+    },
   }),
   // Small files of their own: the init hook runs before every command of a host CLI, locale-compare before oclif loads.
   build({

@@ -4,13 +4,13 @@ import {networkInterfaces} from 'node:os'
 import {browserUnavailable} from '../../src/auth/browser.js'
 import {loopbackCallback} from '../../src/auth/loopback.js'
 import {parsePasted} from '../../src/auth/methods/browser-oauth.js'
+import {LoginError} from '../../src/errors.js'
 import {
   authorizationCode,
   authorizationRequest,
   codeChallenge,
   type Provider,
 } from '../../src/session/oauth.js'
-import {LoginError} from '../../src/errors.js'
 import {occupyPorts, portsAreFree} from '../support/net.js'
 
 // The pieces of sign-in on their own, in-process (the CLI tests cover them end to end).

@@ -126,7 +126,7 @@ describe('standalone .deb (amd64)', function () {
     const file = path.join(root, 'pipecatcloud.toml')
     const config = await runProgram(bin, ['cloud', 'config', '--json'], {env: {...env, PIPECAT_CONFIG_PATH: file}})
     expect(config.code, config.stderr).to.equal(0)
-    expect(JSON.parse(config.stdout)).to.include({path: file})
+    expect(JSON.parse(config.stdout)).to.include({configPath: file})
 
     const remove = await dpkg('-r', 'pipecat')
     expect(remove.code, remove.stderr + remove.stdout).to.equal(0)

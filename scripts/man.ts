@@ -70,19 +70,20 @@ const SETTING_HELP: Record<SettingName, string> = {
 const EXIT_CODES: Array<[string, string]> = [
   ['0', 'Success.'],
   ['1', 'Failure: network, service or config file.'],
-  ['2', 'Usage error (unknown flag, missing value).'],
+  ['2', 'Usage error (unknown command, flag or argument, missing value).'],
   ['4', 'Not logged in, or the token was rejected and could not be refreshed.'],
   ['130', 'Interrupted (Ctrl-C); a config file write under way finishes first, nothing is left half written.'],
 ]
 
 /** error.code under --json (src/errors.ts ErrorCode). */
 const ERROR_CODES: Array<[string, string]> = [
-  ['usage', 'A flag or argument could not be parsed (exit 2).'],
+  ['usage', 'An unknown command, or a flag or argument that could not be parsed (exit 2).'],
   ['not_logged_in', 'No credentials, or the service rejected them and they could not be refreshed (exit 4).'],
   ['config', 'The config file cannot be read, trusted, parsed or written (exit 1).'],
   ['network', 'The service could not be reached, or the connection broke (exit 1).'],
   ['service', 'The service answered with an error or with something unexpected (exit 1).'],
   ['login', 'The sign-in did not complete: denied, timed out, state or issuer mismatch (exit 1).'],
+  ['organization', "The organization named is not one of the account's, or none was chosen (exit 1)."],
   ['interrupted', 'Ctrl-C (exit 130).'],
   ['internal', 'A bug: an error nobody expected (exit 1).'],
 ]
@@ -352,13 +353,15 @@ function environment(): string[] {
     text("Proxy for https and http requests, and the hosts that bypass it (Node.js's own proxy support; lower-case names work too)."),
     '.TP',
     bold('BROWSER'),
-    text('When "none", login never tries to open a browser, as with --headless: it prints the address to open.'),
+    text('The program login opens the sign-in address with, used wherever it is set (also over SSH or without a display), as '
+      + "Python's webbrowser reads it: an entry with %s is a command line, %s standing for the address; several entries, "
+      + 'separated by colons, are tried in turn. When "none", login never tries to open a browser, as with --headless.'),
     '.TP',
     bold('PIPECAT_OUTPUT'),
     text('When "json", every command prints JSON, as with --json (the official CLI\'s variable).'),
     '.TP',
     bold('NO_COLOR'),
-    text('When set, no colours, whatever the terminal. There are none either when the output is not a terminal.'),
+    text('When set, no colours and no spinner, whatever the terminal. There are none either when the output is not a terminal (nor a spinner under --json or TERM=dumb).'),
     '.TP',
     bold('DEBUG'),
     text("When set, errors are shown with the stack trace of where they came from; DEBUG=* also prints oclif's debug log."),

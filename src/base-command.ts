@@ -13,20 +13,27 @@ import {
 
 import {type Context, createContext, type FlowResult} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
-import {onInterrupt} from './interrupt.js'
+import {heldSteps, onInterrupt} from './interrupt.js'
+import {Spinner} from './spinner.js'
 import {terminalSafe} from './text.js'
+import {closestCommand} from './unknown-command.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
+  // oclif's router then hands the words after a command to it (not `cloud:auth:whoami:extra not found`); init() parses strictly.
+  static override strict = false
 
   /** What every flow gets; built in init(). */
   protected context!: Context
   protected flags!: Interfaces.InferredFlags<T['baseFlags'] & T['flags']>
   private readonly interruption = new AbortController()
+  /** The one spinner, on a terminal while requests are slow; cleared before every line printed. */
+  private spinner?: Spinner
   private stopListening?: () => void
 
   protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
     if (ux.action.running) ux.action.stop('failed')
+    this.spinner?.stop()
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
       // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
@@ -58,6 +65,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async finally(error: Error | undefined): Promise<unknown> {
     this.stopListening?.()
+    this.spinner?.stop()
     return super.finally(error)
   }
 
@@ -68,28 +76,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
       flags: this.ctor.flags,
-      strict: this.ctor.strict,
+      strict: true,
     })
     this.flags = flags as typeof this.flags
     this.stopListening = onInterrupt(() => {
       this.interrupted()
     })
+    this.spinner = Spinner.forTerminal(process.env, process.stderr, this.jsonEnabled())
+    const clear = () => this.spinner?.clear()
     this.context = createContext({
+      activity: this.spinner,
       env: process.env,
       output: {
         // Every line may carry text from the service or the file: no terminal escapes get through.
         log: line => {
+          clear()
           this.log(terminalSafe(line))
         },
         // The sign-in address must reach an agent that asked for --json, too.
         notice(line) {
+          clear()
           ux.stderr(terminalSafe(line))
         },
         progress: line => {
+          clear()
           this.logToStderr(terminalSafe(line))
         },
         // Warnings go to stderr, also under --json (stdout stays one JSON document).
         warn(message) {
+          clear()
           ux.stderr(`Warning: ${terminalSafe(message)}`)
         },
       },
@@ -111,7 +126,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
 
-    this.catch(new InterruptedError('Interrupted twice; stopped at once.'))
+    // Said when stopping cuts a step short that cannot be undone (a renewed session not yet saved).
+    const lost = heldSteps().map(step => ` ${step}`).join('')
+    this.catch(new InterruptedError(`Interrupted twice; stopped at once.${lost}`))
     .catch(() => {})
     .finally(() => {
       // eslint-disable-next-line unicorn/no-process-exit -- a second Ctrl-C: the user wants out now, whatever step is under way
@@ -128,6 +145,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return withDebugStack(cliError, error)
     }
 
+    const unknown = this.unknownCommand(error)
+    if (unknown) return unknown
     // oclif's own: a flag or argument it could not parse. Said in our two lines, without its framing.
     if (error.oclif?.exit === ExitCode.usage) {
       const command = this.commandRef(this.id ?? 'cloud')
@@ -146,6 +165,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       suggestions: ['Run again with DEBUG=* for details, and report it if it persists.'],
     })
     return withDebugStack(cliError, error)
+  }
+
+  /**
+   * `cloud auth whomai`: oclif hands the word to the topic's command, whose
+   * strict parse finds an unexpected argument where a subcommand was meant.
+   * Said as typed, with the closest command, exit 2 like any usage error.
+   */
+  private unknownCommand(error: Error): Errors.CLIError | undefined {
+    const [word] = (error as {args?: unknown[]}).args ?? []
+    if (typeof word !== 'string' || word !== this.argv[0] || !this.id) return undefined
+    // What can be typed below this command: its commands and topics (`cloud organizations`).
+    const names = [...this.config.commands.filter(command => !command.hidden).map(command => command.id), ...this.config.topics.map(topic => topic.name)]
+    const below = [...new Set(names.filter(name => name.startsWith(`${this.id}:`)))]
+    if (below.length === 0) return undefined
+    const closest = closestCommand([...this.id.split(':'), word], below)
+    // As typed: the command in the host's separator, then the word.
+    const cliError = new Errors.CLIError(`Unknown command: ${toConfiguredId(this.id, this.config)} ${word}`, {
+      code: 'usage',
+      exit: ExitCode.usage,
+      suggestions: [`${closest ? `Did you mean \`${this.commandRef(closest)}\`? ` : ''}Run \`${this.commandRef(this.id)} --help\` to see its commands.`],
+    })
+    cliError.name = 'Error'
+    return cliError
   }
 
   /** Under --json, every failure is one document: what went wrong, its kind, the exit code and what to do. */

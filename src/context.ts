@@ -8,10 +8,11 @@
  */
 import type {PipecatApi} from './api/pipecat.js'
 import type {Session} from './session/session.js'
+import type {NetworkActivity} from './spinner.js'
 
-import {defaultConfigPath} from './config/file.js'
+import {ConfigStore, defaultConfigPath} from './config/file.js'
 import {loadConfig, type LoadedConfig} from './config/load.js'
-import {settingText} from './config/settings.js'
+import {resolveSettings, type Settings, settingText} from './config/settings.js'
 import {NotLoggedInError} from './errors.js'
 
 /** Everything goes to stderr but `log`, so stdout carries only the result. */
@@ -44,6 +45,8 @@ export type Context = {
   api(): Promise<PipecatApi>;
   readonly configPath: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The settings from the environment and the defaults alone: what is left when the file cannot be read. */
+  environmentSettings(): Settings;
   /** The config file and the settings, loaded once; rejects with ConfigFileError for a file that cannot be used. */
   loadConfig(): Promise<LoadedConfig>;
   readonly output: Output;
@@ -52,9 +55,13 @@ export type Context = {
   /** Aborted by Ctrl-C (its reason: an InterruptedError); every wait and request listens to it. */
   readonly signal: AbortSignal;
   readonly stdin: Stdin;
+  /** The config file: the one store every read and write goes through. */
+  readonly store: ConfigStore;
 }
 
 export type ContextOptions = {
+  /** Told about every request (the spinner on a terminal); none in tests and under --json. */
+  activity?: NetworkActivity;
   /** Default: PIPECAT_CONFIG_PATH, else ~/.config/pipecatcloud/pipecatcloud.toml. */
   configPath?: string;
   env: NodeJS.ProcessEnv;
@@ -67,21 +74,21 @@ export type ContextOptions = {
 export function createContext(options: ContextOptions): Context {
   const {env, output, signal, stdin} = options
   const configPath = options.configPath ?? defaultConfigPath(env)
+  const store = new ConfigStore(configPath, {signal, warn: output.warn})
   let loaded: Promise<LoadedConfig> | undefined
   let api: Promise<PipecatApi> | undefined
   let session: Promise<Session> | undefined
 
   const context: Context = {
     async api() {
-      api ??= openApi(context, options.userAgent)
+      api ??= openApi(context, options)
       return api
     },
     configPath,
     env,
+    environmentSettings: () => resolveSettings({}, env),
     async loadConfig() {
-      loaded ??= loadConfig({
-        env, path: configPath, signal, warn: output.warn,
-      })
+      loaded ??= loadConfig(store, env, output.warn)
       return loaded
     },
     output,
@@ -91,14 +98,15 @@ export function createContext(options: ContextOptions): Context {
     },
     signal,
     stdin,
+    store,
   }
   return context
 }
 
-async function openApi(context: Context, userAgent: string): Promise<PipecatApi> {
+async function openApi(context: Context, {activity, userAgent}: ContextOptions): Promise<PipecatApi> {
   const [{HttpClient}, {PipecatApi}, {settings}] = await Promise.all([import('./api/http.js'), import('./api/pipecat.js'), context.loadConfig()])
   const timeout = Number(context.env.PIPECAT_HTTP_TIMEOUT)
-  const http = await HttpClient.create({timeoutMs: timeout > 0 ? timeout * 1000 : undefined, userAgent})
+  const http = await HttpClient.create({activity, timeoutMs: timeout > 0 ? timeout * 1000 : undefined, userAgent})
   return new PipecatApi(http.withSignal(context.signal), settings)
 }
 
@@ -112,6 +120,5 @@ async function openSession(context: Context): Promise<Session> {
   const credentials = currentCredentials(settings, snapshot)
   if (!credentials) throw new NotLoggedInError()
   if (!isIssuedBy(credentials, settings)) throw issuerMismatch(credentials, settings)
-  await bindOnFirstUse(credentials, settings, store, snapshot)
-  return new Session(await context.api(), credentials, store)
+  return new Session(await context.api(), credentials, store, async () => bindOnFirstUse(credentials, settings, store, snapshot))
 }

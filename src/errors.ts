@@ -19,7 +19,7 @@ export type Suggestion = ((command: (id: string) => string) => string) | string
  * The stable, machine-readable kinds of failure, as `--json` reports them in
  * `error.code` (the README and the man page list them).
  */
-export type ErrorCode = 'config' | 'internal' | 'interrupted' | 'login' | 'network' | 'not_logged_in' | 'service' | 'usage'
+export type ErrorCode = 'config' | 'internal' | 'interrupted' | 'login' | 'network' | 'not_logged_in' | 'organization' | 'service' | 'usage'
 
 export class PipecatError extends Error {
   get code(): ErrorCode {
@@ -27,13 +27,22 @@ export class PipecatError extends Error {
   }
 
   readonly exit: number
-  readonly suggestion?: Suggestion
+  /** What to do; extended with note(). */
+  suggestion?: Suggestion
 
   constructor(message: string, options: {cause?: unknown; exit?: number; suggestion?: Suggestion} = {}) {
     super(message, {cause: options.cause})
     this.name = new.target.name
     this.exit = options.exit ?? ExitCode.failure
     this.suggestion = options.suggestion
+  }
+
+  /** Ends the suggestion with one more sentence (a fact the user should know whatever went wrong). */
+  note(sentence: string): void {
+    const {suggestion} = this
+    if (suggestion === undefined) this.suggestion = sentence
+    else if (typeof suggestion === 'string') this.suggestion = `${suggestion} ${sentence}`
+    else this.suggestion = command => `${suggestion(command)} ${sentence}`
   }
 }
 
@@ -85,6 +94,24 @@ export class NetworkError extends PipecatError {
 export class LoginError extends PipecatError {
   override get code(): ErrorCode {
     return 'login'
+  }
+}
+
+/** The command line asks for something the command cannot do as given (exit 2, like oclif's own parse errors). */
+export class UsageError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'usage'
+  }
+
+  constructor(message: string, options: {suggestion?: Suggestion} = {}) {
+    super(message, {exit: ExitCode.usage, suggestion: options.suggestion})
+  }
+}
+
+/** The organization named is not one of the account's, or none was chosen. */
+export class OrganizationError extends PipecatError {
+  override get code(): ErrorCode {
+    return 'organization'
   }
 }
 

@@ -3,7 +3,8 @@
  * SIGINT listener; the handler on top of a stack decides what an interrupt
  * means (a command aborts its context's signal; login's wait names what was
  * lost). A step that must not be cut in half (a config write, taking or
- * releasing the lock) defers the interrupt until it has finished.
+ * releasing the lock, a refresh grant until its answer is saved) defers the
+ * interrupt until it has finished; a second interrupt does not wait.
  *
  * Owning the signal this way, rather than counting `process.listeners`, keeps
  * a dependency's own listener (signal-exit, loaded by proper-lockfile) from
@@ -13,18 +14,26 @@
 type Handler = () => void
 
 const handlers: Handler[] = []
-let deferring = 0
+/** What each step being held would lose if the process stopped now (empty: nothing worth saying). */
+const held: string[] = []
 let isPending = false
 let isListening = false
 
 function deliver(): void {
-  if (deferring > 0) {
+  // The first interrupt waits for the step; a second one is the user insisting: both are delivered at once.
+  const isInsisting = isPending && held.length > 0
+  if (!isInsisting && held.length > 0) {
     isPending = true
     return
   }
 
   const handler = handlers.at(-1)
   if (handler) {
+    if (isInsisting) {
+      isPending = false
+      handler()
+    }
+
     handler()
     return
   }
@@ -45,7 +54,7 @@ function listen(): void {
 }
 
 function stopListening(): void {
-  if (!isListening || handlers.length > 0 || deferring > 0) return
+  if (!isListening || handlers.length > 0 || held.length > 0) return
   isListening = false
   process.off('SIGINT', onSignal)
 }
@@ -68,19 +77,39 @@ export function interrupt(): void {
   deliver()
 }
 
-/** Runs a step Ctrl-C must not split; an interrupt during it is delivered as soon as it has finished. */
-export async function uninterrupted<T>(step: () => Promise<T>): Promise<T> {
+/**
+ * Defers interrupts from now until the function returned is called: uninterrupted() for a span that is not
+ * one function (a refresh grant from the moment it is sent until its answer is saved). `loses` says what a
+ * second Ctrl-C, which does not wait, leaves undone.
+ */
+export function holdInterrupts(loses = ''): () => void {
   listen()
-  deferring++
-  try {
-    return await step()
-  } finally {
-    deferring--
-    if (deferring === 0 && isPending) {
+  held.push(loses)
+  let isReleased = false
+  return () => {
+    if (isReleased) return
+    isReleased = true
+    held.splice(held.lastIndexOf(loses), 1)
+    if (isPending && held.length === 0) {
       isPending = false
       deliver()
     }
 
     stopListening()
   }
+}
+
+/** Runs a step Ctrl-C must not split; an interrupt during it is delivered as soon as it has finished. */
+export async function uninterrupted<T>(step: () => Promise<T>, loses = ''): Promise<T> {
+  const release = holdInterrupts(loses)
+  try {
+    return await step()
+  } finally {
+    release()
+  }
+}
+
+/** What the steps being held would lose if the process stopped now, for the message of a second Ctrl-C. */
+export function heldSteps(): string[] {
+  return held.filter(Boolean)
 }

@@ -9,6 +9,8 @@ import type {Got, RequestError} from 'got'
 import type {Agent as HttpAgent} from 'node:http'
 import type {Agent as HttpsAgent} from 'node:https'
 
+import type {NetworkActivity} from '../spinner.js'
+
 import {NetworkError, ServiceError, type Suggestion} from '../errors.js'
 
 export type RequestOptions = {
@@ -17,6 +19,8 @@ export type RequestOptions = {
   form?: Record<string, string>;
   json?: unknown;
   method?: 'GET' | 'POST';
+  /** Not reported as network activity (no spinner): a wait for the user, such as the earlier flow's long poll. */
+  quiet?: boolean;
   /** Retries on 429/5xx and network failures; POSTs that must not repeat pass 0. */
   retries?: number;
   searchParams?: Record<string, string>;
@@ -70,6 +74,8 @@ export function checkedUrl(input: string, what: string): URL {
 }
 
 export type HttpClientOptions = {
+  /** Told when requests start and end (the spinner). */
+  activity?: NetworkActivity;
   /** Default timeout of one attempt, in milliseconds. */
   timeoutMs?: number;
   userAgent: string;
@@ -84,11 +90,11 @@ export class HttpClient {
     private readonly agents: Agents,
     /** Default time for one attempt, in milliseconds. */
     readonly timeoutMs: number,
-    /** Aborts every request made through this client (e.g. logout's overall cap). */
-    private readonly signal?: AbortSignal,
+    /** `signal` aborts every request made through this client (e.g. logout's overall cap); `activity` is told of each (the spinner). */
+    private readonly scope: {activity?: NetworkActivity; signal?: AbortSignal} = {},
   ) {}
 
-  static async create({timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
+  static async create({activity, timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
     // node:http(s) too, not at module load: error types from here are used by commands that never send a request.
     // Their default exports: the bundle (scripts/bundle.ts) require()s these two, and then has no named exports.
     const [{default: got}, {default: {Agent: HttpAgent}}, {default: {Agent: HttpsAgent}}] = await Promise.all([
@@ -121,7 +127,7 @@ export class HttpClient {
       },
       throwHttpErrors: false,
     })
-    return new HttpClient(instance, agents, timeoutMs)
+    return new HttpClient(instance, agents, timeoutMs, {activity})
   }
 
   /** Sends one request (with retries) and returns the parsed JSON body of a 2xx answer. */
@@ -129,13 +135,15 @@ export class HttpClient {
     const url = checkedUrl(input, 'service address')
     const {host} = url
     const {bearer, form, json, method = 'GET', retries = 2, searchParams} = options
-    const caller = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : (options.signal ?? this.signal)
+    const {activity, signal: ownSignal} = this.scope
+    const caller = ownSignal && options.signal ? AbortSignal.any([options.signal, ownSignal]) : (options.signal ?? ownSignal)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     caller?.throwIfAborted()
     // Aborts the download once the decoded answer passes the cap, so a gzip bomb is never inflated past it.
     const tooLarge = new AbortController()
     const signal = caller ? AbortSignal.any([caller, tooLarge.signal]) : tooLarge.signal
     let response
+    const ended = options.quiet ? undefined : activity?.begin()
     try {
       const pending = this.got(url, {
         agent: isLoopback(url) ? this.agents.direct : this.agents.proxied,
@@ -156,6 +164,8 @@ export class HttpClient {
       response = await pending
     } catch (error) {
       throw networkError(error as RequestError, host, timeoutMs, signal)
+    } finally {
+      ended?.()
     }
 
     const body = parseBody(response.body)
@@ -172,9 +182,15 @@ export class HttpClient {
     return {body: body as T, status: response.statusCode}
   }
 
+  /** The same client, its requests aborted by nothing but their own timeout (a refresh grant's answer must be waited for). */
+  unbound(): HttpClient {
+    return new HttpClient(this.got, this.agents, this.timeoutMs)
+  }
+
   /** The same client, with every request also aborted by `signal`. */
   withSignal(signal: AbortSignal): HttpClient {
-    return new HttpClient(this.got, this.agents, this.timeoutMs, this.signal ? AbortSignal.any([this.signal, signal]) : signal)
+    const {activity, signal: ownSignal} = this.scope
+    return new HttpClient(this.got, this.agents, this.timeoutMs, {activity, signal: ownSignal ? AbortSignal.any([ownSignal, signal]) : signal})
   }
 }
 

@@ -1,3 +1,5 @@
+import type {Organization, User} from '../account.js'
+
 /**
  * The Pipecat Cloud endpoints the auth commands use, with the answers checked
  * against the shapes the protocol promises (docs/protocol.md, "Endpoints").
@@ -9,15 +11,7 @@ import {type HttpClient, HttpStatusError, type RequestOptions} from './http.js'
 /** The protocol's cap on the logout call. */
 export const LOGOUT_TIMEOUT_MS = 10_000
 
-export type Organization = {
-  name: string;
-  verboseName?: string;
-}
-
-export type User = {
-  email?: string;
-  userId: string;
-}
+export type {Organization, User} from '../account.js'
 
 export type AuthConfig = {
   clientId: string;
@@ -86,12 +80,11 @@ export class PipecatApi {
   }
 
   /** Earlier login generation: starts a token flow with a code. */
-  async startTokenFlow(signal?: AbortSignal): Promise<TokenFlow> {
+  async startTokenFlow(): Promise<TokenFlow> {
     const {body} = await this.http.request(this.url('login_path'), {
       method: 'POST',
       retries: 0,
       searchParams: {use_code: 'true'},
-      signal,
     })
     const {code, token_flow_id: tokenFlowId, wait_secret: waitSecret, web_url: webUrl} = (body ?? {}) as Record<string, unknown>
     // The address is shown to the user to open: only a web page, never another scheme (javascript:, file:, an app link).
@@ -105,10 +98,11 @@ export class PipecatApi {
   }
 
   /** Earlier login generation: one (possibly long-held) status poll. */
-  async tokenFlowStatus(flow: TokenFlow, signal?: AbortSignal): Promise<TokenFlowStatus> {
+  async tokenFlowStatus(flow: TokenFlow): Promise<TokenFlowStatus> {
     const {body} = await this.http.request(this.url('login_status_path'), {
+      // Held open while the user signs in: a wait for them, not for the network.
+      quiet: true,
       searchParams: {token_flow_id: flow.tokenFlowId, wait_secret: flow.waitSecret},
-      signal,
       timeoutMs: 60_000,
     })
     const {status, token} = (body ?? {}) as Record<string, unknown>

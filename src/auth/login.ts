@@ -1,3 +1,4 @@
+import type {Organization} from '../account.js'
 /**
  * Signing in: one of the sign-in methods obtains credentials (within the
  * timeout; Ctrl-C stops it), the account is looked up, the credentials are
@@ -12,8 +13,12 @@ import {HttpStatusError} from '../api/http.js'
 import {saveCredentials} from '../config/credentials.js'
 import {type StoredCredentials} from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {InterruptedError, LoginError} from '../errors.js'
-import {onInterrupt} from '../interrupt.js'
+import {
+  ConfigFileError,
+  InterruptedError,
+  LoginError,
+  PipecatError,
+} from '../errors.js'
 import {type Revocation, revokeSession} from '../session/revoke.js'
 import {type AuthMethod, isExpiringSoon, isIssuedBy} from '../session/session.js'
 import {organizationLabel} from '../text.js'
@@ -44,9 +49,14 @@ export type LoginResult = FlowResult & {
 
 export async function login(context: Context, options: LoginOptions): Promise<LoginResult> {
   const [{settings, store}, api] = await Promise.all([context.loadConfig(), context.api()])
-  const obtained = await signIn(context, api, options)
-  const account = await lookUpAccount(api, obtained, settings)
-  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host')}, account.organizations)
+  const {account, obtained} = await beforeTheSave(async () => {
+    const signedIn = await signIn(context, api, options)
+    return {account: await lookUpAccount(api, signedIn, settings), obtained: signedIn}
+  })
+  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host'), method: obtained.method}, account.organizations)
+  .catch((error: unknown) => {
+    throw error instanceof ConfigFileError ? unsaved(error, store.path) : error
+  })
   const previousSessionRevocation = await endPreviousSession(api, saved.previous, obtained, settings)
   const {tokens} = obtained
   const previousSessionIssuer = previousSessionRevocation === 'not-sent' ? (saved.previous?.issuer ?? null) : null
@@ -80,22 +90,22 @@ export function renderLogin(result: LoginResult): string[] {
   ]
 }
 
-/** Until credentials are in hand: the first method that applies, within the timeout; Ctrl-C here means nothing was saved. */
+/**
+ * Until credentials are in hand: the first method that applies, within the timeout. Ctrl-C is the command's
+ * (one handler, so a second Ctrl-C exits at once); here it means nothing was saved, and says so.
+ */
 async function signIn(context: Context, api: PipecatApi, options: LoginOptions): Promise<Obtained> {
   const stop = new AbortController()
   const restart = (command: (id: string) => string) => `Run \`${command('cloud auth login')}\``
-  const stopListening = onInterrupt(() => {
-    stop.abort(new InterruptedError('Sign-in interrupted. Nothing was saved.', {suggestion: command => `${restart(command)} to start again.`}))
-  })
   const timer = setTimeout(() => {
     stop.abort(new LoginError(`Timed out after ${options.timeoutSeconds} s waiting for the sign-in to complete.`, {
-      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer. Nothing was saved.`,
+      suggestion: command => `${restart(command)} again, with --timeout SECONDS to wait longer.`,
     }))
   }, options.timeoutSeconds * 1000)
   try {
     const signal = AbortSignal.any([context.signal, stop.signal])
     const methodInput = {
-      api: api.withSignal(signal), context, options, signal,
+      api: api.withSignal(signal), env: context.env, options, output: context.output, signal, stdin: context.stdin,
     }
     for (const method of SIGN_IN_METHODS) {
       // eslint-disable-next-line no-await-in-loop -- methods are tried in order of preference
@@ -104,13 +114,36 @@ async function signIn(context: Context, api: PipecatApi, options: LoginOptions):
     }
 
     throw new LoginError('No sign-in method applies.')
+  } catch (error) {
+    if (error instanceof InterruptedError && context.signal.aborted) {
+      throw new InterruptedError('Sign-in interrupted.', {suggestion: command => `${restart(command)} to start again.`})
+    }
+
+    throw error
   } finally {
     clearTimeout(timer)
-    stopListening()
   }
 }
 
-type Organization = {name: string; verboseName?: string}
+/** Whatever stops a sign-in before the save ends its advice by saying so, in one place: the file was not touched. */
+async function beforeTheSave<T>(steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps()
+  } catch (error) {
+    if (error instanceof PipecatError) error.note('Nothing was saved.')
+    throw error
+  }
+}
+
+/** Signed in, but the new credentials could not be saved (after the store's retries): the new session is lost, and why. */
+function unsaved(error: ConfigFileError, file: string): ConfigFileError {
+  const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+  const what = `You signed in, but the new session could not be saved to ${file} (${reason}), so it is lost; the file was not changed.`
+  return new ConfigFileError(what, {
+    cause: error,
+    suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` again.`,
+  })
+}
 
 type Account = {
   organizations: [Organization, ...Organization[]];
@@ -126,9 +159,9 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
     if (error instanceof HttpStatusError && (error.status === 401 || (error.status === 403 && typeof error.body === 'object'))) {
       throw method === 'personal-access-token'
         ? new LoginError('Pipecat Cloud rejected the personal access token.', {
-          suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard. Nothing was saved.',
+          suggestion: 'Check that it was copied whole and has not been revoked, or create a new one in the dashboard.',
         })
-        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again. Nothing was saved.'})
+        : new LoginError('Pipecat Cloud did not accept the token the sign-in returned.', {suggestion: 'Start the sign-in again.'})
     }
 
     throw error
@@ -138,7 +171,7 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
   if (!first) {
     const dashboard = settingText(settings, 'dashboard_host')
     throw new LoginError('This Pipecat Cloud account has no organization yet: its onboarding is not finished.', {
-      suggestion: command => `Finish setting up your account at ${dashboard}, then run \`${command('cloud auth login')}\` again. Nothing was saved.`,
+      suggestion: command => `Finish setting up your account at ${dashboard}, then run \`${command('cloud auth login')}\` again.`,
     })
   }
 

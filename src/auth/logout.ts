@@ -6,10 +6,9 @@
 import type {Context, FlowResult} from '../context.js'
 
 import {removeCredentials} from '../config/credentials.js'
-import {CREDENTIAL_KEYS, storedCredentials} from '../config/document.js'
-import {ConfigStore} from '../config/file.js'
+import {CREDENTIAL_KEYS, type StoredCredentials, storedCredentials} from '../config/document.js'
 import {type LoadedConfig} from '../config/load.js'
-import {resolveSettings, type Settings, settingText} from '../config/settings.js'
+import {type Settings, settingText} from '../config/settings.js'
 import {MalformedConfigError, NotLoggedInError} from '../errors.js'
 import {type Revocation, type RevocationResult, revokeSession} from '../session/revoke.js'
 import {fileCredentials, isIssuedBy, Session} from '../session/session.js'
@@ -22,6 +21,8 @@ export type LogoutResult = FlowResult & {
   credentialsRemoved: boolean;
   /** PIPECAT_TOKEN is set and still authenticates commands. */
   environmentToken: boolean;
+  /** A sign-in saved while logging out (other credentials than the ones revoked) was left in the file. */
+  newerSignInKept: boolean;
   revocation: Revocation;
   /** Why the revocation was not confirmed, in a line. */
   revocationDetail: null | string;
@@ -51,30 +52,31 @@ export function renderLogout(result: LogoutResult): string[] {
 }
 
 async function signOut(context: Context): Promise<Outcome> {
-  const hasEnvironmentToken = Boolean(context.env.PIPECAT_TOKEN)
   let loaded: LoadedConfig
   try {
     loaded = await context.loadConfig()
   } catch (error) {
     if (!(error instanceof MalformedConfigError)) throw error
-    return resetMalformed(context, hasEnvironmentToken)
+    return resetMalformed(context)
   }
 
   const {settings, snapshot, store} = loaded
   const base = {
-    backup: null, configPath: store.path, environmentToken: hasEnvironmentToken, signOutUrl: signOutUrl(settings),
+    backup: null, configPath: store.path, environmentToken: settings.token.source === 'environment', signOutUrl: signOutUrl(settings),
   }
   const stored = storedCredentials(snapshot.data)
   const tokenIssuer = stored?.issuer ?? null
   if (!stored) {
     // Leftovers such as `token = ""` go too; a missing file (or folder) is not created.
     const hasLeftovers = CREDENTIAL_KEYS.some(key => Object.hasOwn(snapshot.data, key))
-    const isRemoved = hasLeftovers && (await removeCredentials(store))
+    const removal = hasLeftovers ? await removeCredentials(store, found => !found) : 'none'
     return {
-      ...base, credentialsRemoved: isRemoved, revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
+      ...base, ...removed(removal), revocation: 'not-attempted', revocationDetail: null, tokenIssuer, wasLoggedIn: false,
     }
   }
 
+  // The credentials this logout ends: the ones read, and the ones a refresh on the way replaced them with.
+  const ours = new Set([stored.token, stored.refreshToken].filter(Boolean))
   let revoked: RevocationResult = {detail: null, revocation: 'not-attempted'}
   if (stored.refreshToken && !isIssuedBy(stored, settings)) {
     // Another service issued them: they go to no one else.
@@ -88,15 +90,26 @@ async function signOut(context: Context): Promise<Outcome> {
     // An expiring or rejected access token is refreshed first, all within the 10 s.
     revoked = await revokeSession(async signal => {
       const session = new Session(api.withSignal(signal), fileCredentials(stored), store)
-      if (!stored.token) throw new NotLoggedInError('No access token is stored.')
-      await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      try {
+        if (!stored.token) throw new NotLoggedInError('No access token is stored.')
+        await session.call(async token => session.api.revokeSession(token, session.credentials.refreshToken ?? refreshToken))
+      } finally {
+        for (const token of session.issued) ours.add(token)
+      }
     })
   }
 
-  const isRemoved = await removeCredentials(store)
+  // A sign-in saved meanwhile (another command) is not the session revoked: it stays.
+  const isOurs = (found?: StoredCredentials) => found === undefined || ours.has(found.token) || ours.has(found.refreshToken ?? '')
+  const removal = await removeCredentials(store, isOurs)
   return {
-    ...base, credentialsRemoved: isRemoved, revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
+    ...base, ...removed(removal), revocation: revoked.revocation, revocationDetail: revoked.detail, tokenIssuer, wasLoggedIn: true,
   }
+}
+
+/** What removeCredentials did, as the result says it. */
+function removed(removal: 'kept' | 'none' | 'removed'): {credentialsRemoved: boolean; newerSignInKept: boolean} {
+  return {credentialsRemoved: removal === 'removed', newerSignInKept: removal === 'kept'}
 }
 
 /** What the user must know (stdout), and what they should be warned about (stderr). */
@@ -109,6 +122,13 @@ function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
       'You are logged out: no credentials are stored. Its settings and organization tables are in the backup.',
     )
     stderr.push(`If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`)
+  } else if (result.newerSignInKept) {
+    stdout.push(
+      revocationLine(result),
+      `A newer sign-in was saved to ${result.configPath} while logging out; it was kept. Run logout again to end it too.`,
+    )
+    const warning = revocationWarning(result)
+    if (warning) stderr.push(warning)
   } else if (result.wasLoggedIn) {
     stdout.push(revocationLine(result), `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`)
     const warning = revocationWarning(result)
@@ -157,26 +177,18 @@ function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Outc
 }
 
 /** A malformed file: moved aside (under the lock), leaving no file, so nothing is lost and the next login starts clean. */
-async function resetMalformed(context: Context, hasEnvironmentToken: boolean): Promise<Outcome> {
-  const store = new ConfigStore(context.configPath, {signal: context.signal, warn: context.output.warn})
-  // Re-read under the lock: move it aside only if it is still malformed (not fixed or removed meanwhile).
-  const backup = await store.withLock(async () => {
-    try {
-      await store.read()
-      return null
-    } catch (error) {
-      if (error instanceof MalformedConfigError) return store.backUp()
-      throw error
-    }
-  })
+async function resetMalformed(context: Context): Promise<Outcome> {
+  const backup = await context.store.resetMalformed()
+  const settings = context.environmentSettings()
   return {
     backup,
-    configPath: store.path,
+    configPath: context.store.path,
     credentialsRemoved: backup !== null,
-    environmentToken: hasEnvironmentToken,
+    environmentToken: settings.token.source === 'environment',
+    newerSignInKept: false,
     revocation: 'not-attempted',
     revocationDetail: null,
-    signOutUrl: signOutUrl(resolveSettings({}, context.env)),
+    signOutUrl: signOutUrl(settings),
     tokenIssuer: null,
     wasLoggedIn: null,
   }

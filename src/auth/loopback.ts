@@ -11,7 +11,6 @@
  */
 import type {AddressInfo, Socket} from 'node:net'
 
-import {timingSafeEqual} from 'node:crypto'
 import {
   createServer,
   type IncomingMessage,
@@ -20,6 +19,7 @@ import {
 } from 'node:http'
 
 import {LoginError} from '../errors.js'
+import {isSameSecret} from '../secret.js'
 import {abortable} from '../wait.js'
 
 export const CALLBACK_PORTS = [8400, 8401, 8402, 8403, 8404] as const
@@ -200,12 +200,6 @@ function capConnections(server: Server, pending: Set<ServerResponse>): void {
       old.destroy()
     }
   })
-}
-
-function isSameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 async function listenOnFirstFree(server: Server, ports: readonly number[]): Promise<number> {

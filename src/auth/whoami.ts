@@ -64,8 +64,8 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
   }
 }
 
-/** What the report says of the credentials themselves. */
-function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
+/** What the report says of the credentials themselves (`cloud auth token --json` says the same). */
+export function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
   return {
     authMethod: credentials.method,
     tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),

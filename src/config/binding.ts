@@ -10,11 +10,16 @@
  * unbound, and bound again to the first host they are used with.
  *
  *   ["@pipecat-ai/plugin-cloud"]
- *   issuer = "https://api.pipecat.daily.co"
  *   credentials = "sha256:..."
+ *   issuer = "https://api.pipecat.daily.co"
+ *   method = "oauth"
+ *
+ * `method` records how the credentials were obtained, when the plugin
+ * obtained them; credentials another program wrote are told apart by shape.
  */
 import {createHash} from 'node:crypto'
 
+import {AUTH_METHODS, type AuthMethod} from '../account.js'
 import {type ConfigData, isTable} from './data.js'
 
 /** The table's name: an organization name cannot hold `@` or `/` (it is a path segment of the API). */
@@ -22,6 +27,9 @@ export const BINDING_TABLE = '@pipecat-ai/plugin-cloud'
 
 /** Where earlier versions of the plugin kept the issuer: a top-level key the official CLI refuses. */
 export const LEGACY_ISSUER_KEY = 'token_issuer'
+
+/** The keys of the record itself; anything else in the table is kept as found. */
+const RECORD_KEYS = new Set(['credentials', 'issuer', 'method'])
 
 /** What a fingerprint is made from: the refresh token, or the token when there is none. */
 type Secrets = {refreshToken?: string; token: string}
@@ -71,20 +79,36 @@ export function boundIssuer(data: ConfigData): string | undefined {
   return typeof legacy === 'string' && legacy !== '' ? legacy : undefined
 }
 
+/** How the document's credentials were obtained, when the plugin recorded it for these credentials. */
+export function boundMethod(data: ConfigData): AuthMethod | undefined {
+  const secrets = secretsOf(data)
+  const table = Object.hasOwn(data, BINDING_TABLE) ? data[BINDING_TABLE] : undefined
+  if (!secrets || !isTable(table) || table.credentials !== credentialFingerprint(secrets)) return undefined
+  return AUTH_METHODS.find(method => method === table.method)
+}
+
 /**
  * The document with its credentials bound to `issuer` (undefined: no binding),
- * and no top-level `token_issuer` left. Other keys in the table are kept.
+ * and no top-level `token_issuer` left. `method`, when given, records how they
+ * were obtained; other keys in the table are kept (a refresh keeps the method).
  */
-export function withBinding(data: ConfigData, issuer: string | undefined): ConfigData {
+export function withBinding(data: ConfigData, issuer: string | undefined, method?: AuthMethod): ConfigData {
   const table = Object.hasOwn(data, BINDING_TABLE) ? data[BINDING_TABLE] : undefined
   const rest = Object.fromEntries(Object.entries(data).filter(([key]) => key !== LEGACY_ISSUER_KEY && key !== BINDING_TABLE))
   const secrets = secretsOf(rest)
-  const others = isTable(table) ? Object.fromEntries(Object.entries(table).filter(([key]) => key !== 'issuer' && key !== 'credentials')) : {}
+  const others = isTable(table) ? Object.fromEntries(Object.entries(table).filter(([key]) => !RECORD_KEYS.has(key))) : {}
   if (!secrets || issuer === undefined) {
     return Object.keys(others).length > 0 ? {...rest, [BINDING_TABLE]: others} : rest
   }
 
-  return {...rest, [BINDING_TABLE]: {...others, credentials: credentialFingerprint(secrets), issuer: serviceId(issuer)}}
+  // A refresh passes no method: the one recorded for the session goes on.
+  const kept = isTable(table) ? AUTH_METHODS.find(known => known === table.method) : undefined
+  const recorded = (method ?? kept) === undefined ? {} : {method: method ?? kept}
+  return {
+    ...rest, [BINDING_TABLE]: {
+      ...others, credentials: credentialFingerprint(secrets), issuer: serviceId(issuer), ...recorded,
+    },
+  }
 }
 
 /**

@@ -4,7 +4,9 @@
  * organization), one table per organization, and anything else kept as found.
  * The edits commands make to it are in credentials.ts.
  */
-import {BINDING_TABLE, boundIssuer} from './binding.js'
+import type {AuthMethod} from '../account.js'
+
+import {BINDING_TABLE, boundIssuer, boundMethod} from './binding.js'
 import {type ConfigData, isTable} from './data.js'
 
 export {type ConfigData, isTable} from './data.js'
@@ -42,6 +44,8 @@ export type StoredCredentials = {
   expiresAt?: number;
   /** The API host they are bound to; undefined when unbound (written or replaced by another program, see binding.ts). */
   issuer?: string;
+  /** How they were obtained, when the plugin recorded it (binding.ts). */
+  method?: AuthMethod;
   refreshToken?: string;
   token: string;
 }
@@ -58,6 +62,6 @@ export function storedCredentials(data: ConfigData): StoredCredentials | undefin
   const refreshToken = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : undefined
   if (!token && !refreshToken) return undefined
   return {
-    expiresAt: expiryFrom(data.token_expires_at), issuer: boundIssuer(data), refreshToken, token,
+    expiresAt: expiryFrom(data.token_expires_at), issuer: boundIssuer(data), method: boundMethod(data), refreshToken, token,
   }
 }

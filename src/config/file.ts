@@ -11,7 +11,6 @@ import {
   open,
   realpath,
   rename,
-  rm,
   stat,
 } from 'node:fs/promises'
 import {homedir, userInfo} from 'node:os'
@@ -21,6 +20,12 @@ import {parse, stringify, TomlError} from 'smol-toml'
 import {ConfigFileError, MalformedConfigError} from '../errors.js'
 import {uninterrupted} from '../interrupt.js'
 import {sleep} from '../wait.js'
+import {
+  PreparedWrite,
+  sweepTemporaryFiles,
+  systemReason,
+  WriteFailure,
+} from './atomic.js'
 import {repairBinding} from './binding.js'
 import {type ConfigData, isTable} from './data.js'
 import {TOP_LEVEL_KEYS, type TopLevelKey} from './document.js'
@@ -29,6 +34,8 @@ import {isPrivateGroup} from './private-group.js'
 export type ConfigSnapshot = {
   data: ConfigData;
   exists: boolean;
+  /** The file as it was read (device, inode, size, modification time): a write first checks nobody changed it since. */
+  identity?: string;
   /** The file's text as read, which a write edits in place; undefined when there is no file. */
   text?: string;
   /** Why a token in the file must not be used (permissions we could not repair), if any. */
@@ -129,12 +136,27 @@ export class ConfigStore {
     this.warn = options.warn ?? (() => {})
   }
 
-  /** Moves the file aside to a timestamped backup beside it; returns the backup's path. Used by logout on a malformed file. */
-  async backUp(): Promise<string> {
-    const stamp = new Date().toISOString().replaceAll(/[:.]/gv, '-')
-    const target = `${this.path}.bak-${stamp}`
-    await rename(this.path, target)
-    return target
+  /**
+   * Logout on a malformed file: under the lock, re-read, and only if it is
+   * still malformed (not fixed or removed meanwhile), move it aside to a
+   * timestamped backup beside it, leaving no file: nothing is lost, and the
+   * next login starts clean. Returns the backup's path; null when the file
+   * was no longer malformed.
+   */
+  async resetMalformed(): Promise<null | string> {
+    return this.withLock(async () => {
+      try {
+        await this.read()
+        return null
+      } catch (error) {
+        if (!(error instanceof MalformedConfigError)) throw error
+      }
+
+      const stamp = new Date().toISOString().replaceAll(/[:.]/gv, '-')
+      const target = `${this.path}.bak-${stamp}`
+      await rename(this.path, target)
+      return target
+    })
   }
 
   async read(): Promise<ConfigSnapshot> {
@@ -149,7 +171,7 @@ export class ConfigStore {
       const tokenUnusable = await this.repairPermissions(handle, stats)
       const text = decodeUtf8(bytes, this.path)
       return {
-        data: parseConfig(text, this.path), exists: true, text, tokenUnusable,
+        data: parseConfig(text, this.path), exists: true, identity: identityOf(stats), text, tokenUnusable,
       }
     } finally {
       await handle.close()
@@ -159,26 +181,41 @@ export class ConfigStore {
   /**
    * Read-modify-write under the cross-process lock. The file is re-read inside
    * the lock so that concurrent commands never lose each other's updates.
-   * `change` returns the new document, or undefined to write nothing.
+   * `change` returns the new document, or undefined to write nothing. The
+   * write's room is made before `change` runs (a full disk fails before it
+   * spends anything). If the file changed after it was read (a lock broken as
+   * stale: this process was stopped) nothing is written over it: the lock is
+   * taken again and `change` runs again on the file as it is, so it must give
+   * the same answer for the same file.
    */
-  async update<T>(change: (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}): Promise<T> {
-    return this.withLock(async () => {
-      this.signal?.throwIfAborted()
-      const snapshot = await this.read()
-      const {data, result} = await change(snapshot)
-      if (data) await this.write(data, snapshot)
-      return result
-    })
+  async update<T>(change: Change<T>): Promise<T> {
+    for (let round = 1; ; round++) {
+      // eslint-disable-next-line no-await-in-loop -- rounds are sequential by nature
+      const outcome = await this.withLock(async lock => {
+        this.signal?.throwIfAborted()
+        const snapshot = await this.read()
+        return this.writeOver(snapshot, lock, change)
+      })
+      if (outcome) return outcome.result
+      if (round >= UPDATE_ROUNDS) {
+        const reason = 'another command kept changing it while this one was saving'
+        throw new ConfigFileError(`Could not save the config file ${this.path}: ${reason}.`, {
+          suggestion: 'Let the other commands finish, then try again.',
+        })
+      }
+    }
   }
 
-  /** Runs `work` holding the lock on the config file (stale locks from crashed processes are broken after 10 s). */
-  async withLock<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs `work` holding the lock on the config file (stale locks from crashed or stopped processes are broken after 10 s). */
+  async withLock<T>(work: (lock: HeldLock) => Promise<T>): Promise<T> {
     // Before any lock or folder is made beside it: nothing is written where it could not be read back.
     await this.inspect()
     await this.ensureDirectory()
-    const release = await this.acquireLock()
+    const held: HeldLock = {compromised: false}
+    const release = await this.acquireLock(held)
     try {
-      return await work()
+      await sweepTemporaryFiles(await this.writeTarget())
+      return await work(held)
     } finally {
       await releaseLock(release)
     }
@@ -193,30 +230,54 @@ export class ConfigStore {
   async write(data: ConfigData, base?: ConfigSnapshot): Promise<void> {
     const text = await configText(repairBinding(data), this.path, base)
     await this.ensureDirectory()
-    const target = await this.writeTarget()
-    const {randomBytes} = await import('node:crypto')
-    const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-    await uninterrupted(async () => {
-      try {
-        const handle = await open(temporary, 'wx', 0o600)
-        try {
-          await handle.writeFile(text)
-          await handle.sync()
-        } finally {
-          await handle.close()
-        }
+    const prepared = await this.prepare(text.length)
+    await this.commit(prepared, text)
+  }
 
-        await rename(temporary, target)
-        await syncDirectory(nodePath.dirname(target))
-      } catch (error) {
-        await rm(temporary, {force: true})
-        throw new ConfigFileError(`Could not save the config file ${this.path}: ${systemReason(error)}`, {
-          cause: error,
-          suggestion: 'Free some disk space or fix the folder permissions, then try again (the file was left as it was).',
-        })
-      }
-    })
+  /** Commits the prepared write; Ctrl-C waits for it, then is reported. */
+  private async commit(prepared: PreparedWrite, text: string): Promise<void> {
+    await uninterrupted(async () => prepared.commit(text).catch((error: unknown) => {
+      throw this.writeError(error, 'Free some disk space or fix the folder permissions, then try again.')
+    }))
     this.signal?.throwIfAborted()
+  }
+
+  /** Whether the file is no longer the one the snapshot was read from. */
+  private async hasChanged(snapshot: ConfigSnapshot): Promise<boolean> {
+    const now = await stat(this.path).then(identityOf).catch(() => {})
+    return now !== (snapshot.exists ? snapshot.identity : undefined)
+  }
+
+  private async prepare(size: number): Promise<PreparedWrite> {
+    const target = await this.writeTarget()
+    return uninterrupted(async () => PreparedWrite.prepare(target, size)).catch((error: unknown) => {
+      throw this.writeError(error, 'Free some disk space or fix the folder permissions, then try again (nothing was changed).')
+    })
+  }
+
+  private writeError(error: unknown, suggestion: string): ConfigFileError {
+    const reason = error instanceof WriteFailure ? error.reason : systemReason(error)
+    return new ConfigFileError(`Could not save the config file ${this.path}: ${reason}`, {cause: error, suggestion})
+  }
+
+  /** One round of update(): room made, `change` run, and its document written unless the file changed meanwhile (undefined). */
+  private async writeOver<T>(
+    snapshot: ConfigSnapshot,
+    lock: HeldLock,
+    change: Change<T>,
+  ): Promise<undefined | {result: T}> {
+    const prepared = await this.prepare(snapshot.text?.length ?? 0)
+    try {
+      const {data, result} = await change(snapshot)
+      if (!data) return {result}
+      const text = await configText(repairBinding(data), this.path, snapshot)
+      // A lock broken as stale, or anyone else's write: what was read is not what is there.
+      if (lock.compromised || (await this.hasChanged(snapshot))) return undefined
+      await this.commit(prepared, text)
+      return {result}
+    } finally {
+      await prepared.discard()
+    }
   }
 
   /**
@@ -225,11 +286,18 @@ export class ConfigStore {
    * removal at exit would be left behind); the waits between them stay
    * interruptible.
    */
-  private async acquireLock(): Promise<() => Promise<void>> {
+  private async acquireLock(held: HeldLock): Promise<() => Promise<void>> {
     // Loaded here, not at start-up: `cloud config` and --help never lock.
     const {lock} = await import('proper-lockfile')
     const options = {
-      lockfilePath: `${this.path}.lock`, onCompromised() {}, realpath: false, retries: 0, stale: 10_000,
+      lockfilePath: `${this.path}.lock`,
+      // Another command broke it as stale (this one was stopped): this one must not write on what it read.
+      onCompromised() {
+        held.compromised = true
+      },
+      realpath: false,
+      retries: 0,
+      stale: 10_000,
     }
     /* eslint-disable no-await-in-loop -- attempts are sequential by nature */
     for (let attempt = 0, delay = 15; ; attempt++, delay = Math.min(delay * 1.3, 250)) {
@@ -435,6 +503,20 @@ async function configText(data: ConfigData, file: string, base?: ConfigSnapshot)
   return applyEdits(text, new Map([['token_expires_at', expiry]]), data, read).catch(() => stringify(data))
 }
 
+/** What update() runs on the file as read: the new document (none: write nothing) and the result. */
+type Change<T> = (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}
+
+/** The lock as this process holds it: `compromised` once another command broke it as stale. */
+export type HeldLock = {compromised: boolean}
+
+/** How many times update() reads, changes and writes when the file keeps changing under it. */
+const UPDATE_ROUNDS = 3
+
+/** The identity of the file a snapshot was read from. */
+function identityOf(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`
+}
+
 /** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */
 const LOCK_ATTEMPTS = 120
 
@@ -482,31 +564,4 @@ function decodeUtf8(bytes: Buffer, file: string): string {
   } catch {
     throw new MalformedConfigError(`The config file ${file} is not valid UTF-8 text.`, {suggestion: logoutAdvice})
   }
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  // Makes the rename itself durable; not every file system allows it, and the data is already safe.
-  try {
-    const handle = await open(directory, 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  } catch {}
-}
-
-function systemReason(error: unknown): string {
-  const {code, message} = error as NodeJS.ErrnoException
-  const reasons: Record<string, string> = {
-    EACCES: 'permission denied',
-    EDQUOT: 'disk quota exceeded',
-    EISDIR: 'it is a directory',
-    ELOOP: 'too many levels of symbolic links',
-    ENOSPC: 'no space left on the device',
-    ENOTDIR: 'a part of the path is not a folder',
-    EPERM: 'operation not permitted',
-    EROFS: 'the file system is read-only',
-  }
-  return (code && reasons[code]) ?? message
 }

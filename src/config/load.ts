@@ -1,5 +1,6 @@
 /** Loading the config once per command: the file (validated, permissions repaired) and the settings resolved from it and the environment. */
-import {type ConfigSnapshot, ConfigStore} from './file.js'
+import type {ConfigSnapshot, ConfigStore} from './file.js'
+
 import {resolveSettings, type Settings} from './settings.js'
 
 export type LoadedConfig = {
@@ -8,16 +9,7 @@ export type LoadedConfig = {
   store: ConfigStore;
 }
 
-export type LoadOptions = {
-  env: NodeJS.ProcessEnv;
-  path: string;
-  /** Aborts waits for the lock. */
-  signal?: AbortSignal;
-  warn: (message: string) => void;
-}
-
-export async function loadConfig({env, path, signal, warn}: LoadOptions): Promise<LoadedConfig> {
-  const store = new ConfigStore(path, {signal, warn})
+export async function loadConfig(store: ConfigStore, env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<LoadedConfig> {
   const snapshot = await store.read()
   if (snapshot.tokenUnusable) warn(snapshot.tokenUnusable)
   return {settings: resolveSettings(snapshot.data, env), snapshot, store}

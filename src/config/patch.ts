@@ -42,7 +42,8 @@ export function topLevelEdits(before: ConfigData, after: ConfigData): TopLevelEd
 type Editor = typeof TomlPatch
 type Position = {column: number; line: number}
 type Span = {end: Position; start: Position}
-type Node = {key?: {value: string[]}; loc: Span; type: string; value?: {loc: Span; type: string}}
+/** A block of the editor's syntax tree: a key's name is in `key.value`, a table header's in `key.item.value`. */
+type Node = {key?: {item?: {value: string[]}; value?: string[]}; loc: Span; type: string; value?: {loc: Span; type: string}}
 
 /**
  * The text with the edits applied, read back with `read` and checked to equal
@@ -106,8 +107,10 @@ class Lines {
  * removes a removed key's own lines (a comment above it stays: it may speak
  * for more than that key), puts new keys after the last top-level key that
  * is not an inline table (else before the first table and the comment lines
- * attached to it, else at the end) and new tables at the end. Undefined for
- * any other edit.
+ * attached to it, else at the end) and new tables at the end. A `[table]`
+ * section that changes is written anew in its place, one that goes is
+ * removed with the blank line before it (the plugin's binding table: both
+ * happen at every sign-in, refresh and logout). Undefined for any other edit.
  */
 function splice(editor: Editor, source: string, edits: TopLevelEdits): string | undefined {
   const bom = source.startsWith('\u{FEFF}') ? '\u{FEFF}' : ''
@@ -116,13 +119,18 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
   const newline = lines.text.includes('\r\n') ? '\r\n' : '\n'
   const firstTable = blocks.findIndex(block => block.type !== 'KeyValue' && block.type !== 'Comment')
   const root = firstTable === -1 ? blocks : blocks.slice(0, firstTable)
-  const keys = new Map(root.filter(block => block.type === 'KeyValue' && block.key?.value.length === 1).map(block => [block.key!.value[0]!, block]))
+  const keys = new Map(root.filter(block => block.type === 'KeyValue' && block.key?.value?.length === 1).map(block => [block.key!.value![0]!, block]))
+  const sections = new Map(blocks.filter(block => block.type === 'Table' && block.key?.item?.value.length === 1).map(block => [block.key!.item!.value[0]!, block]))
   const changes: Array<{end: number; start: number; text: string}> = []
   const added: string[] = []
   const tables: string[] = []
   for (const [key, value] of edits) {
     const node = keys.get(key)
-    if (node === undefined) {
+    const section = node === undefined ? sections.get(key) : undefined
+    if (section !== undefined) {
+      if (value !== undefined && !isTable(value)) return undefined
+      changes.push(sectionChange(lines, section, value === undefined ? undefined : render(editor, key, value).split('\n').join(newline) + newline))
+    } else if (node === undefined) {
       if (value === undefined) return undefined;
       (isTable(value) ? tables : added).push(render(editor, key, value))
     } else if (value === undefined) {
@@ -150,6 +158,18 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
   }
 
   return bom + result
+}
+
+/** A `[table]` section's lines replaced by `text`, or removed (with the blank line before it) when there is none. */
+function sectionChange(lines: Lines, section: Node, text: string | undefined): {end: number; start: number; text: string} {
+  const end = lines.next(section.loc.end)
+  let start = lines.offset({column: 0, line: section.loc.start.line})
+  if (text === undefined && section.loc.start.line > 1) {
+    const before = lines.offset({column: 0, line: section.loc.start.line - 1})
+    if (lines.text.slice(before, start).trim() === '') start = before
+  }
+
+  return {end, start, text: text ?? ''}
 }
 
 /** Where new top-level keys go: after the last one (not counting inline tables), else before the first table and its comment lines, else at the end. */

@@ -4,7 +4,7 @@
  * URL, the code exchange and the refresh grant. docs/protocol.md says why
  * each check exists.
  */
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 
 import type {AuthConfig} from '../api/pipecat.js'
 
@@ -15,6 +15,7 @@ import {
   serviceDetail,
 } from '../api/http.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
+import {isSameSecret} from '../secret.js'
 import {printable} from '../text.js'
 
 export type Provider = AuthConfig & {
@@ -36,13 +37,13 @@ const DEFAULT_EXPIRES_IN = 86_400
 /** The longest access token lifetime believed (seconds). */
 const MAX_EXPIRES_IN = 366 * 86_400
 
-export async function discover(http: HttpClient, config: AuthConfig, signal?: AbortSignal): Promise<Provider> {
+export async function discover(http: HttpClient, config: AuthConfig): Promise<Provider> {
   const issuer = checkedUrl(config.issuer, 'OAuth issuer').href.replace(/\/$/v, '')
-  const {body} = await http.request<Record<string, unknown>>(`${issuer}/.well-known/openid-configuration`, {signal})
+  const {body} = await http.request<Record<string, unknown>>(`${issuer}/.well-known/openid-configuration`)
   const problem = discoveryProblem(body, config.issuer)
   if (problem) {
     throw new LoginError(`The sign-in provider's configuration is unsafe or incomplete: ${problem}.`, {
-      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection. Nothing was saved.',
+      suggestion: 'Try again later: this is a problem on the service side, or something is intercepting your connection.',
     })
   }
 
@@ -120,7 +121,7 @@ export function authorizationResponse(params: URLSearchParams): AuthorizationRes
   }
 }
 
-const restartAdvice = 'Start the sign-in again. Nothing was saved.'
+const restartAdvice = 'Start the sign-in again.'
 
 /**
  * The authorization code, once the answer is known to belong to this sign-in:
@@ -131,25 +132,25 @@ const restartAdvice = 'Start the sign-in again. Nothing was saved.'
 export function authorizationCode(response: AuthorizationResponse, expected: {issuer: string; sendsIss?: boolean; state: string}): string {
   if (response.state === undefined || !isSameSecret(response.state, expected.state)) {
     throw new LoginError('The sign-in answer does not belong to this sign-in: its state does not match.', {
-      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens. Nothing was saved.',
+      suggestion: 'Start the sign-in again, and finish it in the browser tab it opens.',
     })
   }
 
   if (response.iss === undefined && expected.sendsIss) {
     throw new LoginError('The sign-in answer carries no issuer (iss), though the provider always sends one.', {
-      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on. Nothing was saved.',
+      suggestion: 'Start the sign-in again; if you paste the answer, paste the whole address the browser ended on.',
     })
   }
 
   if (response.iss !== undefined && response.iss !== expected.issuer) {
     throw new LoginError(`The sign-in answer came from another issuer (${printable(response.iss)}, expected ${expected.issuer}).`, {
-      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it. Nothing was saved.',
+      suggestion: 'Start the sign-in again; if this keeps happening, something is interfering with it.',
     })
   }
 
   if (response.error !== undefined) {
     if (response.error === 'access_denied') {
-      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it. Nothing was saved.'})
+      throw new LoginError('The sign-in was denied in the browser.', {suggestion: 'Start the sign-in again and approve it.'})
     }
 
     const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''
@@ -160,17 +161,10 @@ export function authorizationCode(response: AuthorizationResponse, expected: {is
   return response.code
 }
 
-function isSameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
 export async function exchangeCode(
   http: HttpClient,
   provider: Provider,
   grant: {code: string; redirectUri: string; verifier: string},
-  signal?: AbortSignal,
 ): Promise<TokenSet> {
   try {
     return await tokenRequest(http, provider, {
@@ -179,7 +173,7 @@ export async function exchangeCode(
       code_verifier: grant.verifier,
       grant_type: 'authorization_code',
       redirect_uri: grant.redirectUri,
-    }, signal)
+    })
   } catch (error) {
     // 400/401 reject the code (RFC 6749 5.2); anything else (429, a proxy's 403 page) is the failure itself, naming the host.
     if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
@@ -194,10 +188,11 @@ export async function exchangeCode(
   }
 }
 
-/** The refresh grant. A rejected refresh token means the session is over: NotLoggedInError. */
-export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string): Promise<TokenSet> {
+/** The refresh grant, waiting `timeoutMs` for its answer. A rejected refresh token means the session is over: NotLoggedInError. */
+export async function refreshTokens(http: HttpClient, provider: Provider, refreshToken: string, timeoutMs?: number): Promise<TokenSet> {
   try {
-    const tokens = await tokenRequest(http, provider, {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken})
+    const form = {client_id: provider.clientId, grant_type: 'refresh_token', refresh_token: refreshToken}
+    const tokens = await tokenRequest(http, provider, form, timeoutMs)
     return {...tokens, refreshToken: tokens.refreshToken ?? refreshToken}
   } catch (error) {
     // 400/401 (invalid_grant, invalid_client) end the session; a 429 or a proxy's 403 page does not.
@@ -209,10 +204,11 @@ export async function refreshTokens(http: HttpClient, provider: Provider, refres
   }
 }
 
-async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, signal?: AbortSignal): Promise<TokenSet> {
+/** One token request, sent once; `timeoutMs` overrides the client's time limit for it. */
+async function tokenRequest(http: HttpClient, provider: Provider, form: Record<string, string>, timeoutMs?: number): Promise<TokenSet> {
   // Codes and rotated refresh tokens are single-use: never send the same grant twice.
   const {body} = await http.request<Record<string, unknown>>(provider.tokenEndpoint, {
-    form, method: 'POST', retries: 0, signal,
+    form, method: 'POST', retries: 0, timeoutMs,
   })
   const {access_token: accessToken, expires_in: expiresIn, refresh_token: refreshToken} = body ?? {}
   if (typeof accessToken !== 'string' || accessToken === '') {

@@ -1,3 +1,4 @@
+import type {AuthMethod} from '../account.js'
 /**
  * The signed-in session: which token to use and where it came from, and the one
  * place tokens are refreshed. Every authenticated request goes through `call`.
@@ -8,15 +9,27 @@ import {HttpStatusError} from '../api/http.js'
 import {type PipecatApi} from '../api/pipecat.js'
 import {LEGACY_ISSUER_KEY, serviceId, withBinding} from '../config/binding.js'
 import {
+  type ConfigData,
   expiryFrom,
   type StoredCredentials,
   storedCredentials,
 } from '../config/document.js'
 import {type Settings, settingText} from '../config/settings.js'
-import {ConfigFileError, LoginError, NotLoggedInError} from '../errors.js'
-import {discover, type Provider, refreshTokens} from './oauth.js'
+import {
+  ConfigFileError,
+  LoginError,
+  NetworkError,
+  NotLoggedInError,
+} from '../errors.js'
+import {holdInterrupts} from '../interrupt.js'
+import {
+  discover,
+  type Provider,
+  refreshTokens,
+  type TokenSet,
+} from './oauth.js'
 
-export type AuthMethod = 'oauth' | 'personal-access-token' | 'token'
+export type {AuthMethod} from '../account.js'
 
 export type Credentials = StoredCredentials & {
   method: AuthMethod;
@@ -25,10 +38,14 @@ export type Credentials = StoredCredentials & {
 
 /** Refresh a token this close to its expiry (seconds). */
 const REFRESH_MARGIN = 60
+/** How long a refresh grant's answer is waited for once it is sent, at least (ms): Ctrl-C and PIPECAT_HTTP_TIMEOUT do not abandon it. */
+const GRANT_ANSWER_MS = 30_000
 
 export const PAT_PREFIX = 'pcc_pat_'
 
-export function authMethod({expiresAt, refreshToken, token}: StoredCredentials): AuthMethod {
+/** How credentials were obtained: as recorded when the plugin obtained them, else told by their shape (the official CLI records nothing). */
+export function authMethod({expiresAt, method, refreshToken, token}: StoredCredentials): AuthMethod {
+  if (method) return method
   if (token.startsWith(PAT_PREFIX)) return 'personal-access-token'
   return expiresAt !== undefined || Boolean(refreshToken) ? 'oauth' : 'token'
 }
@@ -47,6 +64,7 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   return fileCredentials({
     expiresAt: expiryFrom(settings.token_expires_at.value),
     issuer: storedCredentials(snapshot.data)?.issuer,
+    method: storedCredentials(snapshot.data)?.method,
     refreshToken: settingText(settings, 'refresh_token') || undefined,
     token,
   })
@@ -77,7 +95,9 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
 /**
  * Credentials from the file that are not bound to a host (the official CLI or
  * an earlier version wrote them) are bound to the configured one, the first
- * host they are used with, as ssh records a host key on first use. A binding
+ * host that accepts them, as ssh records a host key on first use (a host that
+ * cannot be reached, or refuses them, is not recorded: a mistyped host must
+ * not lock the user out of their session). A binding
  * an earlier version kept at the top level is moved where the official CLI
  * accepts it. When the file cannot be written they are still used, as the
  * official CLI would use them; they stay unbound.
@@ -93,7 +113,7 @@ export async function bindOnFirstUse(credentials: Credentials, settings: Setting
       // Replaced meanwhile (another sign-in): those are not the credentials about to be used.
       if (stored?.token !== credentials.token) return {result: undefined}
       const bound = stored.issuer ?? configured
-      return {data: withBinding(data, bound), result: bound}
+      return {data: withBinding(data, bound, credentials.method), result: bound}
     })
   } catch (error) {
     if (!(error instanceof ConfigFileError)) throw error
@@ -109,20 +129,26 @@ export function isExpiringSoon(expiresAt: number | undefined): boolean {
 }
 
 export class Session {
+  /** Every token a refresh grant of this session returned (logout removes what it revoked, not a newer sign-in). */
+  readonly issued = new Set<string>()
   /** Refreshes in flight, by the token they replace: concurrent callers share one grant. */
   private readonly refreshes = new Map<string, Promise<string>>()
+
+  /** Binding the credentials once the service has accepted them (bindOnFirstUse), at most once. */
+  private binding?: Promise<void>
 
   constructor(
     readonly api: PipecatApi,
     readonly credentials: Credentials,
     private readonly store: ConfigStore,
+    private readonly bind?: () => Promise<void>,
   ) {}
 
   /** Runs an authenticated call with a fresh token; after a 401 it refreshes once and retries. */
   async call<T>(request: (token: string) => Promise<T>): Promise<T> {
     const token = await this.token()
     try {
-      return await request(token)
+      return await this.accepted(await request(token))
     } catch (error) {
       if (!isUnauthorized(error)) throw error
       if (!this.canRefresh()) throw this.rejected()
@@ -130,10 +156,20 @@ export class Session {
 
     const renewed = await this.refresh(token)
     try {
-      return await request(renewed)
+      return await this.accepted(await request(renewed))
     } catch (error) {
       throw isUnauthorized(error) ? this.rejected() : error
     }
+  }
+
+  /** After the service accepted the credentials: bound to it if they were not (once per command). */
+  private async accepted<T>(result: T): Promise<T> {
+    if (this.bind) {
+      this.binding ??= this.bind()
+      await this.binding
+    }
+
+    return result
   }
 
   /** The access token to use now, refreshed first when it expires within a minute. */
@@ -168,29 +204,7 @@ export class Session {
     if (this.credentials.token !== staleToken) return this.credentials.token
     let pending = this.refreshes.get(staleToken)
     if (!pending) {
-      pending = this.store
-      .update<StoredCredentials>(async ({data}) => {
-        const stored = storedCredentials(data)
-        // Another sign-in meanwhile, with another service: its credentials are not sent here.
-        const issuer = stored?.issuer ?? this.credentials.issuer
-        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
-          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
-        }
-
-        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
-        if (!stored?.refreshToken) throw this.rejected()
-        const tokens = await refreshTokens(this.api.http, await this.provider(), stored.refreshToken)
-        const renewed = {
-          expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken ?? stored.refreshToken, token: tokens.accessToken,
-        }
-        return {
-          data: withBinding({
-            ...data, refresh_token: renewed.refreshToken, token: renewed.token, token_expires_at: renewed.expiresAt,
-          }, issuer),
-          result: renewed,
-        }
-      })
-      .then(renewed => {
+      pending = this.renew(staleToken).then(renewed => {
         Object.assign(this.credentials, fileCredentials(renewed))
         return renewed.token
       })
@@ -198,6 +212,76 @@ export class Session {
     }
 
     return pending
+  }
+
+  /**
+   * The grant spends the stored refresh token (the service rotates it), so
+   * from the moment it is sent until its answer is saved nothing may cut in:
+   * Ctrl-C waits (a second one does not), the answer has its own timeout, and
+   * the file's room was made before. If the file changed meanwhile (a lock
+   * broken while this process was stopped), the answer is saved over it only
+   * if it still holds the session renewed; a newer sign-in there wins.
+   */
+  private async renew(staleToken: string): Promise<StoredCredentials> {
+    let granted: undefined | {spent: string; tokens: TokenSet}
+    let resume: (() => void) | undefined
+    try {
+      return await this.store.update<StoredCredentials>(async ({data}) => {
+        const stored = storedCredentials(data)
+        // Another sign-in meanwhile, with another service: its credentials are not sent here.
+        const issuer = stored?.issuer ?? this.credentials.issuer
+        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
+          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
+        }
+
+        if (granted) {
+          if (stored?.refreshToken === granted.spent) return renewedDocument(data, granted.tokens, issuer)
+          if (!stored) throw new NotLoggedInError('You were logged out (by another command) while your session was being renewed.')
+          return {result: {...stored, issuer}}
+        }
+
+        if (stored?.token && stored.token !== staleToken && !isExpiringSoon(stored.expiresAt)) return {result: {...stored, issuer}}
+        if (!stored?.refreshToken) throw this.rejected()
+        const provider = await this.provider()
+        resume = holdInterrupts('Your renewed session may not have been saved; if the next command says it has expired, sign in again.')
+        granted = {spent: stored.refreshToken, tokens: await this.grant(provider, stored.refreshToken)}
+        for (const token of [granted.tokens.accessToken, granted.tokens.refreshToken]) if (token) this.issued.add(token)
+        return renewedDocument(data, granted.tokens, issuer)
+      })
+    } catch (error) {
+      if (granted && error instanceof ConfigFileError) throw this.unsaved(error)
+      throw error
+    } finally {
+      resume?.()
+    }
+  }
+
+  /** Sends the grant and waits for its answer, whatever Ctrl-C or PIPECAT_HTTP_TIMEOUT say (a bounded wait still). */
+  private async grant(provider: Provider, refreshToken: string): Promise<TokenSet> {
+    const {http} = this.api
+    const timeoutMs = Math.max(GRANT_ANSWER_MS, http.timeoutMs)
+    try {
+      return await refreshTokens(http.unbound(), provider, refreshToken, timeoutMs)
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error
+      // Sent but unanswered: the service may have renewed the session, and spent the stored refresh token.
+      const lost = 'The session renewal got no answer; if the service renewed it anyway, the stored session no longer works.'
+      throw new NetworkError(`${error.message} ${lost}`, {
+        cause: error,
+        suggestion: command => `Try again; if it says your session has expired, run \`${command('cloud auth login')}\`.`,
+      })
+    }
+  }
+
+  /** The session was renewed (the stored one is spent) but the renewal could not be saved: say it is gone, and why. */
+  private unsaved(error: ConfigFileError): ConfigFileError {
+    const reason = error.message.replace(/^Could not save the config file [^:]*: /v, '').replace(/\.$/v, '')
+    const file = this.store.path
+    const what = `Your session was renewed, but it could not be saved to ${file} (${reason}); the session stored there no longer works.`
+    return new ConfigFileError(what, {
+      cause: error,
+      suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` to sign in again.`,
+    })
   }
 
   private rejected(): NotLoggedInError {
@@ -209,6 +293,17 @@ export class Session {
 
     return new NotLoggedInError('Your session has expired or was revoked.')
   }
+}
+
+/** The document with renewed tokens, bound to their issuer: the one place a refresh builds what it writes. */
+export function renewedDocument(data: ConfigData, tokens: TokenSet, issuer?: string): {data: ConfigData; result: StoredCredentials} {
+  const renewed = {
+    expiresAt: tokens.expiresAt, issuer, refreshToken: tokens.refreshToken, token: tokens.accessToken,
+  }
+  const document = {
+    ...data, refresh_token: renewed.refreshToken ?? data.refresh_token, token: renewed.token, token_expires_at: renewed.expiresAt,
+  }
+  return {data: withBinding(document, issuer), result: renewed}
 }
 
 function isUnauthorized(error: unknown): boolean {

@@ -15,7 +15,8 @@ describe('cloud auth whoami', () => {
   const suite = emulatorSuite({config: false})
 
   it('shows email, user ID, organization, auth method, token source, expiry and the Daily API key, with all lookups at once', async () => {
-    const login = await oauthLogin(suite.emulator)
+    // bound already: the file is not written
+    const login = await oauthLogin(suite.emulator, 3600, {issuer: suite.emulator.url})
     suite.config = login.config
     const before = await readText(suite.config.file)
     suite.emulator.knobs.latencyMs = 400

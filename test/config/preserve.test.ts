@@ -8,7 +8,12 @@
 import {expect} from 'chai'
 
 import {runCli} from '../support/cli.js'
-import {emulatorEnv, readText, tempConfig} from '../support/config.js'
+import {
+  bindingTable,
+  emulatorEnv,
+  readText,
+  tempConfig,
+} from '../support/config.js'
 import {pythonLoad} from '../support/python.js'
 import {emulatorSuite} from '../support/suite.js'
 
@@ -29,20 +34,19 @@ huge = -9223372036854775808
 `
 
 /** Credential lines as a person (or the official CLI) left them, with comments of their own. */
-function credentials(token: string, refreshToken: string, expiresAt: string, issuer: string): string {
+function credentials(token: string, refreshToken: string, expiresAt: string): string {
   return `org = "user-namespace"   # active
 
 # the session
 token = "${token}"   # access
 refresh_token = "${refreshToken}"      # rotates
 token_expires_at = ${expiresAt}
-token_issuer = "${issuer}"
 `
 }
 
 /** The text with each credential key's value replaced by `…`, trailing comments kept. */
 function withoutCredentialValues(text: string): string {
-  return text.replaceAll(/^(token|refresh_token|token_expires_at|token_issuer) = (?:"[^"]*"|[\d.]+)/gmv, '$1 = …')
+  return text.replaceAll(/^(token|refresh_token|token_expires_at|credentials) = (?:"[^"]*"|[\d.]+)/gmv, '$1 = …')
 }
 
 describe('the config file keeps what users wrote', () => {
@@ -60,16 +64,16 @@ describe('the config file keeps what users wrote', () => {
 refresh_token = ""
 token = "${pat}"
 token_expires_at = 0
-token_issuer = "${suite.emulator.url}"
 ${withoutTable}
 [user-namespace]
-`
+${bindingTable(suite.emulator.url, {token: pat}, 'personal-access-token')}`
     expect(await readText(suite.config.file)).to.equal(expected)
   })
 
   it('refresh replaces only the credential values (the expiry a float); every other byte stays', async () => {
     const tokens = suite.emulator.issueTokens({ttl: -10})
-    const original = HEAD + credentials(tokens.access_token, tokens.refresh_token, '1767225600.0', suite.emulator.url) + ORGANIZATIONS
+    const original = HEAD + credentials(tokens.access_token, tokens.refresh_token, '1767225600.0') + ORGANIZATIONS
+      + bindingTable(suite.emulator.url, {refreshToken: tokens.refresh_token, token: tokens.access_token})
     suite.config = await tempConfig(original)
     const result = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(suite.emulator, suite.config)})
 
@@ -92,7 +96,8 @@ ${withoutTable}
   it('logout removes only the credential lines (the comment above them stays)', async () => {
     const tokens = suite.emulator.issueTokens({ttl: 3600})
     const expiresAt = String(Math.floor(Date.now() / 1000) + 3600)
-    const original = HEAD + credentials(tokens.access_token, tokens.refresh_token, expiresAt, suite.emulator.url) + ORGANIZATIONS
+    const original = HEAD + credentials(tokens.access_token, tokens.refresh_token, expiresAt) + ORGANIZATIONS
+      + bindingTable(suite.emulator.url, {refreshToken: tokens.refresh_token, token: tokens.access_token})
     suite.config = await tempConfig(original)
     const result = await runCli(['cloud', 'auth', 'logout'], {env: emulatorEnv(suite.emulator, suite.config)})
 

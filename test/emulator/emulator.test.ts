@@ -352,6 +352,26 @@ describe('emulator', () => {
       expect(emu.stats.refreshReuseDetected).to.equal(1)
     })
 
+    it('reuse of any spent refresh token revokes every token descended from the same login, and no other login', async () => {
+      const seeded = emu.issueTokens()
+      const other = emu.issueTokens()
+      const second = await json<Tokens>(await refresh(emu, seeded.refresh_token))
+      const third = await json<Tokens>(await refresh(emu, second.refresh_token ?? ''))
+      expect(emu.isValidRefresh(third.refresh_token ?? '')).to.equal(true)
+      expect((await json(await refresh(emu, seeded.refresh_token))).error).to.equal('invalid_grant')
+      for (const token of [second.access_token, third.access_token]) expect(emu.isValid(token)).to.equal(false)
+      expect(emu.isValidRefresh(third.refresh_token ?? ''), 'the newest refresh token of the family').to.equal(false)
+      expect(emu.isValid(other.access_token)).to.equal(true)
+      expect(emu.isValidRefresh(other.refresh_token)).to.equal(true)
+    })
+
+    it('tokenPadding makes access tokens that much longer (a provider with large JWTs)', async () => {
+      emu.knobs.tokenPadding = 10_000
+      const {access_token: token} = await json<Tokens>(await refresh(emu, emu.issueTokens().refresh_token))
+      expect(token.length).to.be.above(10_000)
+      expect(emu.isValid(token)).to.equal(true)
+    })
+
     it('rejects unknown refresh tokens and access tokens used as refresh tokens', async () => {
       expect((await json(await refresh(emu, 'emu_rt_nope'))).error).to.equal('invalid_grant')
       const {access_token: accessToken} = emu.issueTokens()
@@ -620,6 +640,19 @@ describe('emulator', () => {
   })
 
   describe('latency', () => {
+    it('pathLatencyMs delays one route (by its most specific key), after latencyMs; a grant is spent after the wait', async () => {
+      emu.knobs.pathLatencyMs = {'/auth/config': 5000, 'POST /oauth/token': 300}
+      const seeded = emu.issueTokens()
+      let started = Date.now()
+      await fetch(`${emu.url}/v1/users`)
+      expect(Date.now() - started, 'other routes are not delayed').to.be.below(200)
+      started = Date.now()
+      const answer = await refresh(emu, seeded.refresh_token)
+      expect(Date.now() - started).to.be.at.least(290)
+      expect(answer.status).to.equal(200)
+      expect(emu.isValidRefresh(seeded.refresh_token), 'spent').to.equal(false)
+    })
+
     it('delays every answer by latencyMs, but not the control API', async () => {
       emu.knobs.latencyMs = 250
       let started = Date.now()

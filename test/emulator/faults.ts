@@ -1,4 +1,5 @@
-// The failure knobs: `latencyMs` delays every answer, and `failures` replaces
+// The failure knobs: `latencyMs` delays every answer, `pathLatencyMs` the answers
+// to chosen routes (after `latencyMs`), and `failures` replaces
 // the answer to chosen routes with an error status, a broken body, an HTML
 // block page, a hang or a cut connection.
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http'
@@ -11,9 +12,19 @@ import type {Failure, State} from './server.js'
 import {send, sendHtml, sendJson} from './http.js'
 import {cloudflarePage} from './pages.js'
 
-/** Waits `latencyMs` before answering; the emulator closing ends the wait (and the request). */
-export async function addLatency(state: State): Promise<void> {
-  if (state.knobs.latencyMs > 0) await delay(state.knobs.latencyMs, undefined, {signal: state.closing})
+/**
+ * Waits `latencyMs`, then the route's own `pathLatencyMs`, before the request is handled (a refresh grant is
+ * spent once the wait is over, whether the client is still there or not); the emulator closing ends the wait.
+ */
+export async function addLatency(state: State, method: string, path: string, template?: string): Promise<void> {
+  const extra = state.knobs.pathLatencyMs[routeKeys(method, path, template).find(key => state.knobs.pathLatencyMs[key] !== undefined) ?? '']
+  const total = state.knobs.latencyMs + (extra ?? 0)
+  if (total > 0) await delay(total, undefined, {signal: state.closing})
+}
+
+/** The keys a knob may name a request by, the most specific first: 'METHOD /path', 'METHOD /template', '/path', '/template'. */
+function routeKeys(method: string, path: string, template?: string): string[] {
+  return [`${method} ${path}`, ...(template ? [`${method} ${template}`] : []), path, ...(template ? [template] : [])]
 }
 
 /**
@@ -21,8 +32,7 @@ export async function addLatency(state: State): Promise<void> {
  * The most specific key wins: 'METHOD /path', 'METHOD /template', '/path', '/template'.
  */
 export function takeFailure(state: State, method: string, path: string, template?: string): Failure | undefined {
-  const keys = [`${method} ${path}`, ...(template ? [`${method} ${template}`] : []), path, ...(template ? [template] : [])]
-  for (const key of keys) {
+  for (const key of routeKeys(method, path, template)) {
     const failure = state.knobs.failures[key]
     if (!failure || (failure.times !== undefined && failure.times <= 0)) continue
     if (failure.times !== undefined) failure.times--

@@ -218,7 +218,9 @@ function refreshGrant(state: State, res: ServerResponse, form: URLSearchParams):
 /** The token response both grants end with; `issueRefreshToken: false` leaves the refresh token out. */
 function sendTokens(state: State, res: ServerResponse, family: string): void {
   const ttl = state.knobs.accessTokenTtl
-  const body: Record<string, number | string> = {access_token: state.tokens.addAccess(family, ttl), expires_in: ttl, token_type: 'Bearer'}
+  const body: Record<string, number | string> = {
+    access_token: state.tokens.addAccess(family, ttl, state.knobs.tokenPadding), expires_in: ttl, token_type: 'Bearer',
+  }
   if (state.knobs.issueRefreshToken) body.refresh_token = state.tokens.addRefresh(family)
   body.scope = state.tokens.scopeOf(family)
   sendJson(res, 200, body, {'cache-control': 'no-store', pragma: 'no-cache'})

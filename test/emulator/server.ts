@@ -88,6 +88,10 @@ export type Knobs = {
   /** earlier flow: hold a pending status request this long before answering pending */
   longPollMs: number;
   organizations: Organization[];
+  /** ms added before answering one route, keyed as `failures` ('POST /oauth/token', '/v1/users', a template) */
+  pathLatencyMs: Record<string, number>;
+  /** characters added to every access token the token endpoint issues (a provider with large JWTs) */
+  tokenPadding: number;
   user: {emails: string[]; userId: string};
 }
 
@@ -126,6 +130,8 @@ export type Emulator = {
   issuer: string;
   issueTokens(opts?: {ttl?: number}): IssuedTokens;
   isValid(token: string): boolean;
+  /** A refresh token the token endpoint would still exchange: known, not spent, not revoked. */
+  isValidRefresh(token: string): boolean;
   /** mutable live */
   knobs: Knobs;
   requests: RecordedRequest[];
@@ -161,6 +167,8 @@ export function defaultKnobs(): Knobs {
       {name: 'user-namespace', verboseName: 'Demo User'},
       {name: 'acme', verboseName: 'Acme Inc'},
     ],
+    pathLatencyMs: {},
+    tokenPadding: 0,
     user: {emails: ['dev@example.com'], userId: 'user_emulator_01'},
   }
 }
@@ -254,6 +262,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     issuer: state.issuer,
     issueTokens: (tokenOpts = {}) => issueTokens(state, tokenOpts.ttl),
     isValid: token => state.tokens.isValidBearer(token),
+    isValidRefresh: token => state.tokens.isValidRefresh(token),
     knobs: state.knobs,
     requests: state.requests,
     reset() {
@@ -366,9 +375,9 @@ async function answer(state: State, req: IncomingMessage, res: ServerResponse, l
   })
   const started = Date.now()
   res.on('close', () => log?.(`${method} ${url.pathname} ${res.headersSent ? res.statusCode : 'no answer'} ${Date.now() - started}ms`))
-  await addLatency(state)
-
   const match = findRoute(method, url.pathname)
+  await addLatency(state, method, url.pathname, match?.route.template)
+
   const failure = takeFailure(state, method, url.pathname, match?.route.template)
   if (failure) {
     injectFailure(res, failure)

@@ -33,11 +33,12 @@ export class TokenStore {
     return id
   }
 
-  addAccess(family: string, ttlSeconds: number): string {
+  /** `padding`: that many more characters, as a provider with large JWTs sends. */
+  addAccess(family: string, ttlSeconds: number, padding = 0): string {
     const expiresAt = Date.now() + (ttlSeconds * 1000)
     return this.add('emu_at_', {
       expiresAt, family, kind: 'access', revoked: false, used: false,
-    })
+    }, padding)
   }
 
   addRefresh(family: string): string {
@@ -66,6 +67,12 @@ export class TokenStore {
     return record.expiresAt === undefined || Date.now() < record.expiresAt
   }
 
+  /** A refresh token that can still be exchanged once. */
+  isValidRefresh(token: string): boolean {
+    const record = this.records.get(token)
+    return record?.kind === 'refresh' && !record.revoked && !record.used
+  }
+
   /** A refresh token revokes its whole family; any other token only itself. Returns whether the token was known. */
   revoke(token: string): boolean {
     const record = this.records.get(token)
@@ -82,8 +89,8 @@ export class TokenStore {
     }
   }
 
-  private add(prefix: string, record: TokenRecord): string {
-    const token = prefix + randomBytes(24).toString('base64url')
+  private add(prefix: string, record: TokenRecord, padding = 0): string {
+    const token = prefix + randomBytes(24).toString('base64url') + 'x'.repeat(padding)
     this.records.set(token, record)
     if (record.family) this.families.get(record.family)?.tokens.add(token)
     return token

@@ -94,9 +94,10 @@ for (const [origin, bind] of Object.entries(ORIGINS)) {
       await bind(serviceA, config)
       const stored = parse(await readText(config.file))
       tokens = {access: stored.token as string, refresh: stored.refresh_token as string}
-      expect(stored, 'the binding is a table the official CLI accepts, naming these credentials').to.deep.include(
+      expect(stored[BINDING], 'the binding is a table the official CLI accepts, naming these credentials').to.deep.include(
         binding(serviceA.url, {refreshToken: tokens.refresh, token: tokens.access}),
       )
+      expect(stored[BINDING]).to.have.property('method', 'oauth')
       expect(stored).to.not.have.property('token_issuer')
       serviceA.requests.length = 0
     })
@@ -134,7 +135,7 @@ for (const [origin, bind] of Object.entries(ORIGINS)) {
       expect(serviceA.stats.refreshGrants).to.equal(1)
       const stored = parse(await readText(config.file))
       expect(stored.refresh_token).to.not.equal(tokens.refresh)
-      expect(stored).to.deep.include(binding(serviceA.url, {refreshToken: stored.refresh_token as string, token: stored.token as string}))
+      expect(stored[BINDING]).to.deep.include(binding(serviceA.url, {refreshToken: stored.refresh_token as string, token: stored.token as string}))
       const result = await runCli(['cloud', 'auth', 'whoami'], {env: atB()})
       expect(result.code).to.equal(4)
       expect(serviceB.requests).to.deep.equal([])
@@ -159,7 +160,8 @@ for (const [origin, bind] of Object.entries(ORIGINS)) {
       expect(result.stderr).to.contain(`The previous session, with ${serviceA.url}, was left signed in`)
       expect(carried(serviceB)).to.not.contain(tokens.access).and.not.contain(tokens.refresh)
       const stored = parse(await readText(config.file))
-      expect(stored).to.deep.include({token: pat, ...binding(serviceB.url, {token: pat})})
+      expect(stored).to.include({token: pat})
+      expect(stored[BINDING]).to.deep.equal({...binding(serviceB.url, {token: pat}), method: 'personal-access-token'})
       expect(serviceA.isValid(tokens.access), 'the old session is still signed in at A').to.equal(true)
     })
 
@@ -178,7 +180,7 @@ for (const [origin, bind] of Object.entries(ORIGINS)) {
       const atFirst = await runCli(['cloud', 'auth', 'whoami', '--json'], {env: atB()})
       expect(atFirst.code, atFirst.stderr).to.equal(0)
       expect(JSON.parse(atFirst.stdout)).to.deep.include({tokenIssuer: serviceB.url})
-      expect(parse(await readText(config.file))).to.deep.include(binding(serviceB.url, {token: pat}))
+      expect(parse(await readText(config.file))[BINDING]).to.deep.include(binding(serviceB.url, {token: pat}))
       const atA = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(serviceA, config)})
       expect(atA.code).to.equal(4)
       expect(carried(serviceA)).to.not.contain(pat)
@@ -208,6 +210,27 @@ describe('credentials with no recorded host', function () {
     'an empty token_issuer': (text: string) => text.replace('\n[', 'token_issuer = ""\n\n['),
     'no record (the official CLI\'s file)': (text: string) => text,
   }
+
+  it('a host that cannot be reached, or that refuses them, is not recorded: the next host that accepts them is', async () => {
+    const tokens = service.issueTokens({ttl: 3600})
+    config = await tempConfig(configText({refreshToken: tokens.refresh_token, token: tokens.access_token}))
+    const before = await readText(config.file)
+    const unreachable = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv({url: 'http://127.0.0.1:9'}, config)})
+    expect(unreachable.code).to.equal(1)
+    const stranger = await startEmulator()
+    try {
+      const refused = await runCli(['cloud', 'auth', 'whoami'], {env: emulatorEnv(stranger, config)})
+      expect(refused.code).to.equal(4)
+    } finally {
+      await stranger.close()
+    }
+
+    expect(await readText(config.file), 'nothing recorded').to.equal(before)
+    const accepted = await runCli(['cloud', 'auth', 'whoami', '--json'], {env: emulatorEnv(service, config)})
+    expect(accepted.code, accepted.stderr).to.equal(0)
+    expect(parse(await readText(config.file))[BINDING]).to.deep.include(binding(service.url, {refreshToken: tokens.refresh_token, token: tokens.access_token}))
+  })
+
   for (const [what, edit] of Object.entries(EMPTY_RECORDS)) {
     it(`${what}: used with the configured host, and bound to it`, async () => {
       const tokens = service.issueTokens({ttl: 3600})
@@ -216,7 +239,7 @@ describe('credentials with no recorded host', function () {
       expect(result.code, result.stderr).to.equal(0)
       expect(JSON.parse(result.stdout)).to.deep.include({tokenIssuer: service.url})
       const stored = parse(await readText(config.file))
-      expect(stored).to.deep.include(binding(service.url, {refreshToken: tokens.refresh_token, token: tokens.access_token}))
+      expect(stored[BINDING]).to.deep.include(binding(service.url, {refreshToken: tokens.refresh_token, token: tokens.access_token}))
       expect(stored).to.not.have.property('token_issuer')
     })
   }

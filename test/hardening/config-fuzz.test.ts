@@ -240,6 +240,9 @@ function expectCalm(result: CliResult, secrets: string[] = []): void {
 }
 
 /** One command on one hostile file, with everything the user could see or lose checked. */
+/** The plugin's own table: the host the credentials are bound to. */
+const BINDING = '@pipecat-ai/plugin-cloud'
+
 async function checkCommand(command: Command, emulator: Emulator, {bytes, secrets}: Sample): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-fuzz-'))
   const file = path.join(dir, 'pipecatcloud.toml')
@@ -266,6 +269,16 @@ async function checkCommand(command: Command, emulator: Emulator, {bytes, secret
       expect(names, 'only the backup is left').to.deep.equal(backups).and.to.have.length(1)
       expect(after[backups[0]!]!.equals(bytes), 'the backup holds the original bytes').to.equal(true)
       expect(result.stdout).to.contain(path.join(dir, backups[0]!))
+      return
+    }
+
+    if (command.name === 'cloud auth whoami' && !after['pipecatcloud.toml']?.equals(bytes)) {
+      // Credentials used for the first time are bound to the host they were sent to: that table, and nothing else.
+      expect(Object.keys(after), 'no leftover files').to.deep.equal(['pipecatcloud.toml'])
+      const now = parse(after['pipecatcloud.toml']!.toString('utf8'))
+      expect(now[BINDING]).to.deep.include({issuer: emulator.url})
+      const rest = Object.fromEntries(Object.entries(now).filter(([key]) => key !== BINDING))
+      expect(rest).to.deep.equal(Object.fromEntries(Object.entries(oracle.data).filter(([key]) => key !== BINDING && key !== 'token_issuer')))
       return
     }
 
@@ -457,7 +470,6 @@ const valueText = (value: unknown, form: number): string => {
 }
 
 const FORMATTED_EXTRAS = ['ratio = 1.0', 'big = 9007199254740993', 'huge = -9223372036854775808', 'small = 1e-3', 'mask = 0o755', 'spaced   =   1_000', String.raw`path = 'C:\raw'`]
-const ISSUERS = ['https://api.pipecat.daily.co', 'http://127.0.0.1:8300']
 const TRAILING = '   # kept as written'
 
 /** A document in the official layout, written as a person would: comments, blank lines, inline tables, varied number forms. */
@@ -468,7 +480,7 @@ const decoratedArb = fc
   const choose = (count: number) => choices[next++ % choices.length]! % count
   const root: string[] = ['# Pipecat Cloud credentials', '']
   const sections: string[] = []
-  const data = choose(2) ? {...doc.data, token_issuer: ISSUERS[choose(2)]} : doc.data
+  const {data} = doc
   for (const [key, value] of Object.entries(data)) {
     if (!isTableValue(value)) {
       root.push(`${key} = ${valueText(value, choose(3))}${choose(2) ? TRAILING : ''}`)
@@ -496,14 +508,13 @@ const decoratedArb = fc
 
 type Edit = {newOrg?: string; remove: string[]; set: Record<string, unknown>}
 
-const CREDENTIAL_KEYS = ['refresh_token', 'token', 'token_expires_at', 'token_issuer']
+const CREDENTIAL_KEYS = ['refresh_token', 'token', 'token_expires_at']
 const signInArb = fc.record({
   // Names the official CLI's toml 0.10 can read back (it refuses `[""]`, for one).
   newOrg: fc.option(fc.constantFrom('user-namespace', 'acme', 'a.b', 'with space', 'ünïcødé', 'new-org'), {nil: undefined}),
   refresh_token: fc.oneof(fc.constant(''), secretBody),
   token: secretBody,
   token_expires_at: fc.oneof(fc.constant(0), fc.integer({max: 2 ** 31, min: 1}), fc.double({max: 2 ** 31, min: 1, noNaN: true})),
-  token_issuer: fc.constantFrom(...ISSUERS),
 })
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
@@ -538,7 +549,7 @@ function trailingComments(text: string): Map<string, string> {
 
 const INTEROP = `
 import json, math, sys, tomllib, toml
-KNOWN = ("org", "token", "refresh_token", "token_expires_at", "token_issuer")
+KNOWN = ("org", "token", "refresh_token", "token_expires_at")
 def plain(v): return str(v) if isinstance(v, float) and not math.isfinite(v) else v
 def view(d):
     tables = sorted(k for k, v in d.items() if isinstance(v, dict))
@@ -616,7 +627,7 @@ describe('writes keep what users wrote', function () {
           const {stdout} = spawnSync('/usr/bin/python3', ['-c', INTEROP, original, file], {encoding: 'utf8'})
           const views = (JSON.parse(stdout) as Array<null | PythonView>).filter(view => view !== null)
           expect(views.length, 'tomllib reads every document').to.be.greaterThan(0)
-          const known = Object.fromEntries(Object.entries(expected).filter(([key]) => KNOWN.has(key) || key === 'token_issuer').map(([key, value]) => [key, asPython(value)]))
+          const known = Object.fromEntries(Object.entries(expected).filter(([key]) => KNOWN.has(key)).map(([key, value]) => [key, asPython(value)]))
           for (const view of views) {
             expect(view.known).to.deep.equal(known)
             // Table names as each library spells them (toml 0.10 leaves escapes in quoted names), plus the one added.

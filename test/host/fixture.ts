@@ -51,6 +51,8 @@ export type HostOptions = {
   bin?: string;
   /** PIPECAT_CONFIG_PATH for every command the host runs. */
   configPath: string;
+  /** More of the host's own plugins, from this repository's node_modules (e.g. '@oclif/plugin-not-found'). */
+  plugins?: string[];
   topicSeparator?: ' ' | ':';
 }
 
@@ -91,7 +93,8 @@ export async function createHost(dir: string, options: HostOptions): Promise<Hos
   await mkdir(path.join(root, 'bin'), {recursive: true})
   await mkdir(path.join(root, 'node_modules', '@oclif'), {recursive: true})
   const dependencies: Record<string, string> = {}
-  for (const name of ['@oclif/core', '@oclif/plugin-help', '@oclif/plugin-plugins']) {
+  const plugins = ['@oclif/plugin-help', '@oclif/plugin-plugins', ...(options.plugins ?? [])]
+  for (const name of ['@oclif/core', ...plugins]) {
     await symlink(path.join(ROOT, 'node_modules', name), path.join(root, 'node_modules', name), 'dir')
     dependencies[name] = '*'
   }
@@ -104,7 +107,7 @@ export async function createHost(dir: string, options: HostOptions): Promise<Hos
       additionalHelpFlags: options.additionalHelpFlags,
       bin,
       dirname: bin,
-      plugins: ['@oclif/plugin-help', '@oclif/plugin-plugins'],
+      plugins,
       topicSeparator: options.topicSeparator ?? ' ',
     },
     private: true,
@@ -150,8 +153,8 @@ export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   .toSorted()
 }
 
-/** `pipecat` used as a command name (not Pipecat Cloud, pipecatcloud.toml, `@pipecat-ai` or PIPECAT_*). */
-export const STANDALONE_BIN = /(?<![\w@\/\-])pipecat(?![\w\-\/])/v
+/** `pipecat` used as a command name (not Pipecat Cloud, pipecatcloud.toml, `@pipecat-ai`, PIPECAT_* or the host api.pipecat.daily.co). */
+export const STANDALONE_BIN = /(?<![\w@\/\-.])pipecat(?![\w\-\/])/v
 
 /**
  * The environment npm runs in here: the caller's, without the npm_* variables

@@ -98,7 +98,8 @@ describe('host CLI', function () {
 
     before(async () => {
       configPath = path.join(work.dir, 'space', 'pipecat', 'pipecatcloud.toml')
-      spaceHost = await createHost(path.join(work.dir, 'space'), {configPath})
+      // Like most oclif CLIs, this host has its own handler for unknown commands ("Did you mean ...?", exit 127).
+      spaceHost = await createHost(path.join(work.dir, 'space'), {configPath, plugins: ['@oclif/plugin-not-found']})
       const install = await spaceHost.run(['plugins', 'install', `file:${packed.tarball}`])
       expect(install.code, install.stderr + install.stdout).to.equal(0)
       // No "prepare script did not produce all the expected files", no npm install-scripts warning about our package.
@@ -113,6 +114,16 @@ describe('host CLI', function () {
       expect(Object.keys(manifest.commands).toSorted()).to.deep.equal(ids.toSorted())
       const {version} = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {version: string}
       expect(manifest.version).to.equal(version)
+    })
+
+    it('a mistyped cloud command or an extra word: said as typed, exit 2, as in a clone (the host\'s own handler not involved)', async () => {
+      const typo = await spaceHost.run(['cloud', 'auth', 'whomai'])
+      expect(typo.code).to.equal(2)
+      expect(typo.stderr).to.equal('Error: Unknown command: cloud auth whomai\n'
+        + 'Try this: Did you mean `acme cloud auth whoami`? Run `acme cloud auth --help` to see its commands.\n')
+      const extra = await spaceHost.run(['cloud', 'auth', 'whoami', 'extra'])
+      expect(extra.code).to.equal(2)
+      expect(extra.stderr).to.equal('Error: Unexpected argument: extra\nTry this: Run `acme cloud auth whoami --help` to see what it accepts.\n')
     })
 
     it('lists the plugin among the installed plugins', async () => {

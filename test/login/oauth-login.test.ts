@@ -56,8 +56,8 @@ describe('cloud auth login (OAuth + PKCE, against the emulator)', () => {
     expectNoSecrets(result)
 
     const stored = await storedConfig(suite.config.file)
-    expect(Object.keys(stored).toSorted()).to.deep.equal(['org', 'refresh_token', 'token', 'token_expires_at', 'token_issuer', 'user-namespace'])
-    expect(stored.token_issuer, 'the service that issued them').to.equal(suite.emulator.url)
+    expect(Object.keys(stored).toSorted()).to.deep.equal(['@pipecat-ai/plugin-cloud', 'org', 'refresh_token', 'token', 'token_expires_at', 'user-namespace'])
+    expect(stored['@pipecat-ai/plugin-cloud'], 'bound to the service that issued them').to.deep.include({issuer: suite.emulator.url})
     expect(stored.org).to.equal('user-namespace')
     expect(stored['user-namespace']).to.deep.equal({})
     expect(suite.emulator.isValid(stored.token as string)).to.equal(true)
@@ -187,46 +187,98 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
     expect(result.stderr.indexOf(url)).to.be.lessThan(result.stderr.indexOf('Not opening a browser'))
   })
 
-  describe('opening the browser with `open`', () => {
+  describe('opening the browser', () => {
     let xdg: string
+    let opened: string
 
     beforeEach(async () => {
       xdg = path.join(suite.config.dir, 'xdg')
+      opened = path.join(suite.config.dir, 'opened.txt')
       await mkdir(xdg)
     })
 
-    // No desktop, no registered handler: xdg-open falls back to $BROWSER, a stand-in that records what it was asked to open.
-    const desktop = (browser: string) => ({
-      BROWSER: browser, DISPLAY: ':0', SSH_CLIENT: undefined, SSH_CONNECTION: undefined, SSH_TTY: undefined,
+    /** A stand-in browser that records its arguments, one a line. */
+    const recorder = async (name: string): Promise<string> => {
+      const program = path.join(suite.config.dir, name)
+      await writeFile(program, `#!/bin/sh\nfor arg in "$@"; do printf '%s\\n' "$arg"; done > '${opened}.part' && mv '${opened}.part' '${opened}'\n`)
+      await chmod(program, 0o755)
+      return program
+    }
+
+    const recorded = async () => waitFor(async () => (existsSync(opened) ? readFile(opened, 'utf8') : ''), {intervalMs: 50, what: 'the browser to be opened'})
+
+    // A desktop with no registered handler: xdg-open (what `open` runs) falls back to x-www-browser on PATH.
+    const desktop = (bin: string) => ({
+      BROWSER: undefined, DISPLAY: ':0', PATH: `${bin}:${process.env.PATH ?? ''}`, SSH_CLIENT: undefined, SSH_CONNECTION: undefined, SSH_TTY: undefined,
       XDG_CONFIG_DIRS: xdg, XDG_CONFIG_HOME: xdg, XDG_CURRENT_DESKTOP: undefined, XDG_DATA_DIRS: xdg, XDG_DATA_HOME: xdg,
     })
 
-    it('opens the printed address in the browser', async () => {
-      const opened = path.join(suite.config.dir, 'opened.txt')
-      const browser = path.join(suite.config.dir, 'browser.sh')
-      await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
-      await chmod(browser, 0o755)
-      const run = startLogin(suite.emulator, suite.config, [], desktop(browser))
+    it('without BROWSER, opens the printed address with `open`', async () => {
+      await recorder('x-www-browser')
+      const run = startLogin(suite.emulator, suite.config, [], desktop(suite.config.dir))
       const url = await printedUrl(run)
-      const target = await waitFor(async () => (existsSync(opened) ? readFile(opened, 'utf8') : ''), {intervalMs: 50, what: 'the browser to be opened'})
 
-      expect(target).to.equal(url)
-      await playBrowser(target)
-      const result = await finished(run)
-      expect(result.code).to.equal(0)
-      expect(result.stderr).to.contain('Opening the address in your browser')
-      expect(result.stderr).not.to.contain('Could not open')
-    })
-
-    it('says so when the opener fails, and carries on as headless', async () => {
-      const missing = path.join(tmpdir(), 'no-such-browser-here')
-      const run = startLogin(suite.emulator, suite.config, [], desktop(missing))
-      const url = await printedUrl(run)
-      const failure = /Could not open a browser: the browser opener exited with status \d+\. Open the address above yourself\./v
-      await printed(run, failure)
+      expect(await recorded()).to.equal(`${url}\n`)
       await playBrowser(url)
       const result = await finished(run)
       expect(result.code).to.equal(0)
+      expect(result.stderr).to.contain('Opening the address in your browser...')
+      expect(result.stderr).not.to.contain('Could not open')
+    })
+
+    // Where a BROWSER is set, it is the user's choice: with or without a display, over SSH too (a helper that forwards it).
+    const places = {
+      'a desktop': {DISPLAY: ':0'},
+      'an SSH session': {DISPLAY: undefined, SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22', WAYLAND_DISPLAY: undefined},
+      'no display': {DISPLAY: undefined, WAYLAND_DISPLAY: undefined},
+    }
+    for (const [place, env] of Object.entries(places)) {
+      it(`BROWSER set to a program, on ${place}: that program gets the address`, async () => {
+        const program = await recorder('my browser')
+        const run = startLogin(suite.emulator, suite.config, [], {...env, BROWSER: program})
+        const url = await printedUrl(run)
+
+        expect(await recorded()).to.equal(`${url}\n`)
+        await playBrowser(url)
+        const result = await finished(run)
+        expect(result.code).to.equal(0)
+        expect(result.stderr).to.contain(`Opening the address with ${program} (from BROWSER)...`)
+        expect(result.stderr).not.to.match(/Not opening a browser|Could not open/v)
+      })
+    }
+
+    it('BROWSER with arguments and %s, after a program that is missing: the next one, the address where %s was', async () => {
+      const program = await recorder('browser.sh')
+      const missing = path.join(tmpdir(), 'no-such-browser-here')
+      const run = startLogin(suite.emulator, suite.config, [], {BROWSER: `${missing}:${program} --new-window '%s' "two words"`, DISPLAY: undefined})
+      const url = await printedUrl(run)
+
+      expect(await recorded()).to.equal(`--new-window\n${url}\ntwo words\n`)
+      await playBrowser(url)
+      expect((await finished(run)).code).to.equal(0)
+    })
+
+    it('BROWSER naming a program that cannot start, or one that fails: says so and carries on as headless', async () => {
+      const failing = path.join(suite.config.dir, 'failing.sh')
+      await writeFile(failing, '#!/bin/sh\nexit 3\n')
+      await chmod(failing, 0o755)
+      const missing = path.join(tmpdir(), 'no-such-browser-here')
+      const cases: Array<[string, RegExp]> = [
+        [missing, /Could not open a browser: BROWSER names \S+no-such-browser-here, which could not be started\. Open the address above yourself\./v],
+        [failing, /Could not open a browser: \S+failing\.sh \(from BROWSER\) exited with status 3\. Open the address above yourself\./v],
+      ]
+      for (const [browser, failure] of cases) {
+        suite.emulator.reset()
+        const run = startLogin(suite.emulator, suite.config, [], {BROWSER: browser})
+
+        const url = await printedUrl(run)
+
+        await printed(run, failure)
+
+        await playBrowser(url)
+
+        expect((await finished(run)).code).to.equal(0)
+      }
     })
   })
 
@@ -378,7 +430,7 @@ token_expires_at = ${(Date.now() / 1000) + 3600}
       run.kill('SIGINT')
       const result = await run.result
       expect(result.code).to.equal(130)
-      expect(result.stderr).to.contain('Error: Sign-in interrupted. Nothing was saved.')
+      expect(result.stderr).to.contain('Error: Sign-in interrupted.\nTry this: Run `pipecat cloud auth login` to start again. Nothing was saved.')
       expect(await exists(suite.config.file)).to.equal(false)
       expect(await portsAreFree()).to.equal(true)
     })

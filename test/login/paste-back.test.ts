@@ -93,7 +93,7 @@ describe('cloud auth login: pasting the redirect back', () => {
         await terminal.waitFor(/Waiting for the sign-in/v)
         terminal.type('\u{3}')
         expect(await terminal.exited).to.equal(130)
-        expect(terminal.seen()).to.contain('Sign-in interrupted. Nothing was saved.')
+        expect(terminal.seen()).to.contain('Sign-in interrupted.').and.contain('to start again. Nothing was saved.')
         expect(await exists(suite.config.file)).to.equal(false)
         expect(await portsAreFree()).to.equal(true)
       } finally {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {networkInterfaces} from 'node:os'
 
-import {browserUnavailable} from '../../src/auth/browser.js'
+import {browserCommands, browserUnavailable} from '../../src/auth/browser.js'
 import {loopbackCallback} from '../../src/auth/loopback.js'
 import {parsePasted} from '../../src/auth/methods/browser-oauth.js'
 import {LoginError} from '../../src/errors.js'
@@ -90,6 +90,29 @@ describe('sign-in pieces', () => {
       expect(browserUnavailable({WAYLAND_DISPLAY: 'wayland-0'}, 'linux')).to.equal(undefined)
       expect(browserUnavailable({BROWSER: 'firefox'}, 'darwin')).to.equal(undefined)
       expect(browserUnavailable({}, 'win32')).to.equal(undefined)
+    })
+
+    it('yes wherever the user set BROWSER to a program: without a display, over SSH, on WSL (a helper may forward it)', () => {
+      for (const BROWSER of ['/usr/bin/w3m', 'code-helper --open', ' none-of-these ']) {
+        expect(browserUnavailable({BROWSER}, 'linux', '6.1.0'), BROWSER).to.equal(undefined)
+        expect(browserUnavailable({BROWSER, SSH_TTY: '/dev/pts/1'}, 'darwin'), BROWSER).to.equal(undefined)
+        expect(browserUnavailable({BROWSER, WSL_DISTRO_NAME: 'Debian'}, 'linux', '6.1.0'), BROWSER).to.equal(undefined)
+      }
+
+      for (const BROWSER of ['none', 'NONE', ' None ']) expect(browserUnavailable({BROWSER, DISPLAY: ':0'}, 'linux'), BROWSER).to.contain('"none"')
+      expect(browserUnavailable({BROWSER: '', DISPLAY: undefined}, 'linux', '6.1.0')).to.contain('there is no display')
+    })
+
+    it('reads BROWSER as Python\'s webbrowser does: programs in turn, %s for the address, else the address last', () => {
+      const url = 'http://127.0.0.1:1/a?b=c d'
+      expect(browserCommands(undefined, url)).to.deep.equal([])
+      expect(browserCommands('none', url)).to.deep.equal([])
+      expect(browserCommands('firefox', url)).to.deep.equal([['firefox', url]])
+      expect(browserCommands('/opt/My Browser/run', url)).to.deep.equal([['/opt/My Browser/run', url]])
+      expect(browserCommands('w3m:firefox', url)).to.deep.equal([['w3m', url], ['firefox', url]])
+      expect(browserCommands('open -a "Google Chrome" %s', url)).to.deep.equal([['open', '-a', 'Google Chrome', url]])
+      expect(browserCommands(String.raw`'/opt/My Browser/run' --url=%s --x\ y`, url)).to.deep.equal([['/opt/My Browser/run', `--url=${url}`, '--x y']])
+      expect(browserCommands('::', url)).to.deep.equal([])
     })
   })
 

@@ -31,7 +31,7 @@ describe('cloud auth login --with-token', () => {
       await terminal.waitFor(/Paste your personal access token/v)
       terminal.type('pcc_pat_half\u{3}')
       expect(await terminal.exited).to.equal(130)
-      expect(terminal.seen()).to.contain('Sign-in interrupted. Nothing was saved.')
+      expect(terminal.seen()).to.contain('Sign-in interrupted.').and.contain('to start again. Nothing was saved.')
       expect(await exists(suite.config.file)).to.equal(false)
       expect(suite.emulator.requests).to.have.length(0)
     } finally {

@@ -102,21 +102,21 @@ describe('standalone tarball (linux-x64)', function () {
     })
   })
 
-  describe('a mistyped command (@oclif/plugin-not-found)', () => {
-    // It asks only on a terminal: `script` gives the command one, and the test answers.
-    const typo = async (answer: string) => runProgram('script', ['-qec', `${pipecat} cloud auth whomai`, '/dev/null'], {env, input: `${answer}\n`})
+  describe('a mistyped command', () => {
+    // On a terminal too (where @oclif/plugin-not-found would ask): `script` gives the command one.
+    const onTerminal = async (words: string) => runProgram('script', ['-qec', `${pipecat} ${words}`, '/dev/null'], {env, input: 'y\n'})
 
-    it('asks "Did you mean cloud auth whoami?" and, told no, exits 127', async () => {
-      const result = await typo('n')
-      expect(result.stdout).to.include('cloud auth whomai is not a pipecat command')
-      expect(result.stdout).to.include('Did you mean cloud auth whoami?')
-      expect(result.code).to.equal(127)
+    it('a mistyped cloud command: said as typed, the closest command suggested, exit 2 as in a clone or a host', async () => {
+      const result = await onTerminal('cloud auth whomai')
+      expect(result.stdout).to.include('Error: Unknown command: cloud auth whomai')
+      expect(result.stdout).to.include('Try this: Did you mean `pipecat cloud auth whoami`?')
+      expect(result.code).to.equal(2)
     })
 
-    it('runs cloud auth whoami when told yes', async () => {
-      const result = await typo('y')
-      expect(result.stdout).to.include('pipecat cloud auth login')
-      expect(result.code).to.equal(4)
+    it('an extra word after a command: an unexpected argument, exit 2', async () => {
+      const result = await runProgram(pipecat, ['cloud', 'auth', 'whoami', 'extra'], {env})
+      expect(result.stderr).to.include('Error: Unexpected argument: extra')
+      expect(result.code).to.equal(2)
     })
   })
 })

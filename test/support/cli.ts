@@ -6,6 +6,8 @@ import {type ChildProcess, type ChildProcessWithoutNullStreams, spawn} from 'nod
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {waitFor} from './poll.js'
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = path.join(ROOT, 'bin', 'run.js')
 
@@ -113,4 +115,44 @@ export async function waitForOutput(child: ChildProcess, pattern: RegExp, timeou
     child.stdout!.on('data', check)
     child.stderr!.on('data', check)
   })
+}
+
+export type TerminalRun = {
+  child: ChildProcessWithoutNullStreams;
+  /** The exit code, once the command has ended. */
+  exited: Promise<null | number>;
+  /** Everything the terminal showed so far: stdout and stderr together, with the echo of what was typed. */
+  seen(): string;
+  /** Types on the keyboard. */
+  type(text: string): void;
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+/**
+ * `pipecat <args>` on a pseudo-terminal (util-linux `script`): stdin, stdout
+ * and stderr are a terminal, as for a person typing the command. `env` is
+ * passed through cleanEnv (so NO_COLOR is set unless `env` unsets it).
+ */
+export function onTerminal(args: string[], env: Record<string, string | undefined> = {}): TerminalRun {
+  const command = [process.execPath, BIN, ...args].map(word => `'${word}'`).join(' ')
+  const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {env: cleanEnv({TERM: 'xterm-256color', ...env}), stdio: ['pipe', 'pipe', 'pipe']})
+  let seen = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    seen += chunk
+  })
+  const exited = new Promise<null | number>(resolve => {
+    child.on('close', code => {
+      resolve(code)
+    })
+  })
+  const waitForText = async (pattern: RegExp): Promise<string> => waitFor(() => pattern.exec(seen)?.[0], {
+    stopIf: () => child.exitCode !== null, timeoutMs: 20_000, what: () => `${pattern}; saw:\n${seen}`,
+  })
+
+  return {
+    child, exited, seen: () => seen, type(text: string) {
+      child.stdin.write(text)
+    },
+    waitFor: waitForText,
+  }
 }

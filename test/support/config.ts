@@ -127,14 +127,15 @@ export function configText({
 }
 
 /** The table in which the plugin binds credentials to a host: the host, and a SHA-256 of the refresh token (else the token). */
-export function bindingTable(issuer: string, {refreshToken, token}: {refreshToken?: string; token: string}): string {
+export function bindingTable(issuer: string, {refreshToken, token}: {refreshToken?: string; token: string}, method?: string): string {
   const fingerprint = createHash('sha256').update(refreshToken === undefined || refreshToken === '' ? token : refreshToken).digest('base64url')
-  return `\n["@pipecat-ai/plugin-cloud"]\ncredentials = "sha256:${fingerprint}"\nissuer = "${issuer}"\n`
+  const recorded = method === undefined ? '' : `method = "${method}"\n`
+  return `\n["@pipecat-ai/plugin-cloud"]\ncredentials = "sha256:${fingerprint}"\nissuer = "${issuer}"\n${recorded}`
 }
 
-/** The binding as the file holds it, parsed. */
+/** The table `["@pipecat-ai/plugin-cloud"]` binding these credentials to a host, as the file holds it (parsed), without `method`. */
 export function binding(issuer: string, secrets: {refreshToken?: string; token: string}): Record<string, unknown> {
-  return parse(bindingTable(issuer, secrets))
+  return parse(bindingTable(issuer, secrets))['@pipecat-ai/plugin-cloud'] as Record<string, unknown>
 }
 
 /** A config file holding an OAuth login the emulator knows: access token valid for `ttl` s (negative: already expired). */

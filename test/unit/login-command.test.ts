@@ -57,7 +57,7 @@ describe('cloud auth login (in-process)', () => {
       expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${suite.config.file}\n`)
       // Private (0600), and what the official CLI's Python reads.
       expect(await storedConfig(suite.config.file)).to.deep.equal({
-        ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+        '@pipecat-ai/plugin-cloud': {...binding(suite.emulator.url, {token: pat}), method: 'personal-access-token'}, org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
       })
       expect(requested(suite.emulator).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
       expect(suite.emulator.requests[0]!.headers.authorization).to.equal(`Bearer ${pat}`)

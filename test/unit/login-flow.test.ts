@@ -48,7 +48,7 @@ describe('login and whoami flows, with a context of their own', () => {
       userId: 'user_emulator_01',
     })
     expect(await readConfig(suite.config.file)).to.deep.equal({
-      ...binding(suite.emulator.url, {token: pat}), org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+      '@pipecat-ai/plugin-cloud': {...binding(suite.emulator.url, {token: pat}), method: 'personal-access-token'}, org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
     })
     expectNoSecrets(printed(), pat)
   })

@@ -58,6 +58,7 @@ describe('cloud auth logout (in-process)', () => {
       configPath: suite.config.file,
       credentialsRemoved: true,
       environmentToken: false,
+      newerSignInKept: false,
       revocation: 'revoked',
       revocationDetail: null,
       signOutUrl: `${suite.emulator.url}/sign-out`,

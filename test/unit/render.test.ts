@@ -120,6 +120,7 @@ describe('render functions', () => {
       configPath: '/c/pipecatcloud.toml',
       credentialsRemoved: true,
       environmentToken: false,
+      newerSignInKept: false,
       revocation: 'revoked',
       revocationDetail: null,
       signOutUrl: 'https://dash.example.test/sign-out',

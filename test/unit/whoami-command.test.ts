@@ -66,7 +66,7 @@ describe('cloud auth whoami (in-process)', () => {
     }
 
     // Credentials the official CLI wrote are bound to the host they were first used with; nothing else changed.
-    expect(await readText(suite.config.file)).to.equal(before + bindingTable(suite.emulator.url, {refreshToken: login.refresh, token: login.access}))
+    expect(await readText(suite.config.file)).to.equal(before + bindingTable(suite.emulator.url, {refreshToken: login.refresh, token: login.access}, 'oauth'))
     expectNoSecrets(result, login.access, login.refresh)
   })
 

@@ -29,26 +29,27 @@ export const browserOAuth: SignInMethod = {
   async obtain(signIn) {
     const config = await signIn.api.authConfig()
     if (!config) return undefined
-    const provider = await discover(signIn.api.http, config, signIn.signal)
+    const provider = await discover(signIn.api.http, config)
     return {method: 'oauth', tokens: await authorize(signIn, provider)}
   },
 }
 
 /** Shows the address, waits for the browser's redirect or a pasted one, and exchanges the first answer's code. */
-async function authorize({api, context, options, signal}: SignIn, provider: Provider): Promise<TokenSet> {
+async function authorize(signIn: SignIn, provider: Provider): Promise<TokenSet> {
+  const {api, options, output, signal, stdin} = signIn
   const callback = await loopbackCallback(options.ports)
-  const pasted = pasteBack(context, signal)
+  const pasted = pasteBack(signIn)
   const session = new AbortController()
   try {
     const request = authorizationRequest(provider, callback.redirectUri)
-    showSignInAddress(context, {headless: options.headless, session: session.signal, url: request.url})
-    if (context.stdin.isTTY) {
-      context.output.notice(
+    showSignInAddress(signIn, {headless: options.headless, session: session.signal, url: request.url})
+    if (stdin.isTTY) {
+      output.notice(
         `If the browser is on another machine, it cannot reach this one: after approving, paste the address it ends on (${callback.redirectUri}?code=...) here and press Enter.`,
       )
     }
 
-    context.output.progress(`Waiting for the sign-in to finish in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
+    output.progress(`Waiting for the sign-in to finish in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
     const fromBrowser = callback.next(signal, request.state).then(answer => ({answer, source: 'browser'}) as const)
     const fromPaste = pasted.answer.then(answer => ({answer, source: 'paste'}) as const)
     const first = await abortable(Promise.race([fromBrowser, fromPaste]), signal)
@@ -56,7 +57,7 @@ async function authorize({api, context, options, signal}: SignIn, provider: Prov
     // State and issuer are checked the same way whichever way the answer came.
     const exchange = async (answer: AuthorizationResponse) => {
       const code = authorizationCode(answer, {issuer: provider.issuer, sendsIss: provider.sendsIss, state: request.state})
-      return exchangeCode(api.http, provider, {code, redirectUri: callback.redirectUri, verifier: request.verifier}, signal)
+      return exchangeCode(api.http, provider, {code, redirectUri: callback.redirectUri, verifier: request.verifier})
     }
 
     if (first.source === 'paste') return await exchange(first.answer)
@@ -87,7 +88,7 @@ async function finishInBrowser(request: CallbackRequest, exchange: (answer: Auth
  * showed) lines are read the same way, without a prompt. Stdin at its end
  * (closed, /dev/null, CI) leaves the loopback callback as the only way.
  */
-function pasteBack({output, stdin}: SignIn['context'], signal: AbortSignal): {answer: Promise<AuthorizationResponse>; stop(): void} {
+function pasteBack({output, signal, stdin}: SignIn): {answer: Promise<AuthorizationResponse>; stop(): void} {
   // The first answer pasted; never settles when none comes (the race ends on the callback, the timeout or Ctrl-C).
   const {promise: answer, resolve} = Promise.withResolvers<AuthorizationResponse>()
   let hints = 0

@@ -6,7 +6,7 @@ import {PAT_PREFIX} from '../../session/session.js'
 import {readFirstLine, readHiddenLine} from '../stdin.js'
 
 export const personalAccessToken: SignInMethod = {
-  async obtain({context: {output, stdin}, options, signal}) {
+  async obtain({options, output, signal, stdin}) {
     if (!options.withToken) return undefined
     const token = stdin.isTTY
       ? await readHiddenLine(stdin, signal, () => {
@@ -16,13 +16,13 @@ export const personalAccessToken: SignInMethod = {
 
     if (!token) {
       throw new LoginError('No token was given on stdin.', {
-        suggestion: command => `Pipe a personal access token in, e.g. \`${command('cloud auth login')} --with-token < token.txt\`. Nothing was saved.`,
+        suggestion: command => `Pipe a personal access token in, e.g. \`${command('cloud auth login')} --with-token < token.txt\`.`,
       })
     }
 
     if (!token.startsWith(PAT_PREFIX)) {
       throw new LoginError(`That is not a personal access token: they start with ${PAT_PREFIX}.`, {
-        suggestion: 'Create one in the Pipecat Cloud dashboard and pass it on stdin. Nothing was saved.',
+        suggestion: 'Create one in the Pipecat Cloud dashboard and pass it on stdin.',
       })
     }
 

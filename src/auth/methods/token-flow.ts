@@ -17,14 +17,15 @@ export const POLL_INTERVAL_MS = 2000
 const MAX_FAILED_POLLS = 3
 
 export const tokenFlow: SignInMethod = {
-  async obtain({api, context, options, signal}) {
-    const flow = await api.startTokenFlow(signal)
+  async obtain(signIn) {
+    const {api, options, output, signal} = signIn
+    const flow = await api.startTokenFlow()
     const session = new AbortController()
     try {
-      showSignInAddress(context, {
+      showSignInAddress(signIn, {
         code: flow.code, headless: options.headless, session: session.signal, url: flow.webUrl,
       })
-      context.output.progress(`Waiting for the sign-in to be approved in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
+      output.progress(`Waiting for the sign-in to be approved in the browser (up to ${options.timeoutSeconds} s; Ctrl-C to cancel)...`)
       const token = await waitForToken(api, flow, signal)
       return {method: 'token', tokens: {accessToken: token, expiresAt: 0}}
     } finally {
@@ -40,12 +41,12 @@ export async function waitForToken(api: PipecatApi, flow: TokenFlow, signal: Abo
     const started = Date.now()
     try {
       // eslint-disable-next-line no-await-in-loop -- one poll at a time, in order
-      const answer = await api.tokenFlowStatus(flow, signal)
+      const answer = await api.tokenFlowStatus(flow)
       failedPolls = 0
       if (answer.status === 'complete') return answer.token
       if (answer.status === 'failure') {
         throw new LoginError('The sign-in was denied or did not complete on the Pipecat Cloud page.', {
-          suggestion: 'Start the sign-in again and approve it in the browser. Nothing was saved.',
+          suggestion: 'Start the sign-in again and approve it in the browser.',
         })
       }
     } catch (error) {

@@ -4,7 +4,7 @@
  * list never import each other.
  */
 import type {PipecatApi} from '../../api/pipecat.js'
-import type {Context} from '../../context.js'
+import type {Output, Stdin} from '../../context.js'
 import type {TokenSet} from '../../session/oauth.js'
 import type {AuthMethod} from '../../session/session.js'
 
@@ -21,12 +21,16 @@ export type LoginOptions = {
 
 /** What a method works with while the user signs in. */
 export type SignIn = {
-  /** Every request also aborted by `signal`. */
+  /** Bound to `signal`: every request is aborted with it. */
   api: PipecatApi;
-  context: Context;
+  /** Where the settings came from (BROWSER, DISPLAY...). */
+  env: NodeJS.ProcessEnv;
   options: LoginOptions;
-  /** Ctrl-C or the timeout; its reason says which. */
+  output: Output;
+  /** Ctrl-C or the timeout; its reason says which. For the waits that are not requests (the browser's callback, stdin, polling pauses). */
   signal: AbortSignal;
+  /** Where a pasted redirect or a token is read from. */
+  stdin: Stdin;
 }
 
 export type Obtained = {method: AuthMethod; tokens: TokenSet}

@@ -14,7 +14,8 @@ export default class Login extends BaseCommand<typeof Login> {
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
       'The address is always printed first, so it can be opened by hand; where no browser can be opened (no display,',
-      'an SSH session, BROWSER=none), or with --headless, it is only printed.',
+      'an SSH session, BROWSER=none), or with --headless, it is only printed. A program named by BROWSER is used wherever',
+      'it is set (an entry with %s is a command line, %s standing for the address; several are separated by colons).',
     ],
     [
       'When the browser runs on another machine (SSH, containers, codespaces), its redirect to 127.0.0.1 cannot reach',

@@ -19,7 +19,6 @@ const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 
 // oclif's first sort of command IDs would build an ICU collator (7 ms): src/start-up/locale-compare.ts.
-
 const {installLocaleCompare} = await import('../dist/start-up/locale-compare.js')
 installLocaleCompare()
 

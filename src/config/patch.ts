@@ -2,25 +2,11 @@
  * Writing the config file the way its owner wrote it: a command's change is
  * applied to the file's own text, key by key, so comments, order, blank lines,
  * number formats and inline tables outside the changed keys stay as they were.
- *
- * The editor is `@decimalturn/toml-patch` (pure JavaScript, no dependencies,
- * 224 kB). Measured against `@shopify/toml-patch` (toml_edit as WebAssembly,
- * 284 kB) and `@rainbowatcher/toml-edit-js` (toml_edit as WebAssembly, 360 kB)
- * on the property corpus in test/hardening/config-fuzz.test.ts: it is the one
- * that keeps a changed value's trailing comment and can write an integral
- * float as `1767225600.0` (Shopify's writes `1767225600`, which Python reads
- * as an int, and drops the comment); rainbowatcher's refuses top-level keys
- * ("path key is empty") and compiles its WebAssembly for 120-460 ms. It is
- * loaded only when writing: `cloud config` and --help never pay for it.
- *
- * Its own patch() re-pads the trailing comment of the line after a removed
- * key and can drop an inline table's trailing comment when keys are added, so
- * the edits commands make (top-level keys set or removed, empty tables added)
- * are spliced here into the text at the places its syntax tree gives, values
- * written by its stringify(). Checking patch()'s output would need the same
- * key positions, so splicing is less code for the same guarantee. Whatever
- * the splice cannot do, or a result that does not read back to the expected
- * document, falls back to patch()'s whole output.
+ * The editor is `@decimalturn/toml-patch`, loaded only when writing (why this
+ * one: docs/architecture.md, "Choices"). Its own patch() re-pads comments, so
+ * the edits commands make are spliced here into the text at the places its
+ * syntax tree gives; whatever the splice cannot do, or a result that does not
+ * read back to the expected document, falls back to patch()'s whole output.
  */
 import type * as TomlPatch from '@decimalturn/toml-patch'
 

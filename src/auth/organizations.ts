@@ -3,16 +3,16 @@
  * organizations, and which one is active (the file's `org`, or PIPECAT_ORG).
  * The official CLI's commands of the same names, on the same file.
  */
-import type {Organization} from './api/pipecat.js'
-import type {ConfigStore} from './config/file.js'
-import type {Context, FlowResult} from './context.js'
+import type {Organization} from '../account.js'
+import type {ConfigStore} from '../config/file.js'
+import type {Context, FlowResult} from '../context.js'
 
-import {readFirstLine} from './auth/stdin.js'
-import {type ConfigData, isTable} from './config/data.js'
-import {isReservedKey} from './config/document.js'
-import {settingText} from './config/settings.js'
-import {OrganizationError, UsageError} from './errors.js'
-import {organizationLabel, printable} from './text.js'
+import {type ConfigData, isTable} from '../config/data.js'
+import {isReservedKey} from '../config/document.js'
+import {settingText} from '../config/settings.js'
+import {OrganizationError, UsageError} from '../errors.js'
+import {organizationLabel, printable} from '../text.js'
+import {readFirstLine} from './stdin.js'
 
 export type OrganizationEntry = {
   active: boolean;

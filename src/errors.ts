@@ -19,7 +19,16 @@ export type Suggestion = ((command: (id: string) => string) => string) | string
  * The stable, machine-readable kinds of failure, as `--json` reports them in
  * `error.code` (the README and the man page list them).
  */
-export type ErrorCode = 'config' | 'internal' | 'interrupted' | 'login' | 'network' | 'not_logged_in' | 'organization' | 'service' | 'usage'
+export type ErrorCode =
+  | 'config'
+  | 'internal'
+  | 'interrupted'
+  | 'login'
+  | 'network'
+  | 'not_logged_in'
+  | 'organization'
+  | 'service'
+  | 'usage'
 
 export class PipecatError extends Error {
   get code(): ErrorCode {

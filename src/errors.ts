@@ -27,7 +27,7 @@ export const ERROR_CODES = [
   {code: 'config', exit: ExitCode.failure, when: 'the config file cannot be read, trusted, parsed or written'},
   {code: 'network', exit: ExitCode.failure, when: 'the service could not be reached, or the connection broke'},
   {code: 'service', exit: ExitCode.failure, when: 'the service answered with an error or something unexpected'},
-  {code: 'login', exit: ExitCode.failure, when: 'the sign-in did not complete (denied, timed out, state or issuer mismatch)'},
+  {code: 'login', exit: ExitCode.failure, when: 'the sign-in did not complete: denied, timed out, state or issuer mismatch'},
   {code: 'organization', exit: ExitCode.failure, when: "the organization named is not one of the account's, or none was chosen"},
   {code: 'interrupted', exit: ExitCode.interrupted, when: 'Ctrl-C'},
   {code: 'internal', exit: ExitCode.failure, when: 'a bug: an error nobody expected'},

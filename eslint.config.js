@@ -10,7 +10,7 @@ const config = [
   ...oclif,
   {ignores: ['test/fixtures/**/node_modules/**', 'man/**']},
   {
-    files: ['test/**/*.ts', 'test/**/*.mjs', 'scripts/**/*.ts'],
+    files: ['test/**/*.ts', 'test/**/*.mjs', 'scripts/**/*.ts', 'scripts/**/*.mjs'],
     rules: {
       // Tests and scripts talk to the user and to child processes directly.
       '@typescript-eslint/no-loop-func': 'off',

@@ -49,8 +49,8 @@ const TICK_MS = 10
 const TARGETS = {
   installBytes: 8 * 1024 * 1024,
   installPackages: 75,
-  roundTrips: 1.3,
-  startRatio: 1.15,
+  roundTrips: 1.2,
+  startRatio: 1,
 }
 
 type Case = {

@@ -26,6 +26,15 @@ import {
   SETTING_NAMES,
   type SettingName,
 } from '../src/config/settings.js'
+import {ERROR_CODES} from '../src/errors.js'
+import {
+  bold,
+  code,
+  escape,
+  italic,
+  prose,
+  text,
+} from './roff.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const MAN_DIR = path.join(ROOT, 'man')
@@ -67,18 +76,11 @@ const EXIT_CODES: Array<[string, string]> = [
   ['130', 'Interrupted (Ctrl-C); a config file write under way finishes first, nothing is left half written.'],
 ]
 
-/** error.code under --json (src/errors.ts ErrorCode). */
-const ERROR_CODES: Array<[string, string]> = [
-  ['usage', 'An unknown command, or a flag or argument that could not be parsed (exit 2).'],
-  ['not_logged_in', 'No credentials, or the service rejected them and they could not be refreshed (exit 4).'],
-  ['config', 'The config file cannot be read, trusted, parsed or written (exit 1).'],
-  ['network', 'The service could not be reached, or the connection broke (exit 1).'],
-  ['service', 'The service answered with an error or with something unexpected (exit 1).'],
-  ['login', 'The sign-in did not complete: denied, timed out, state or issuer mismatch (exit 1).'],
-  ['organization', "The organization named is not one of the account's, or none was chosen (exit 1)."],
-  ['interrupted', 'Ctrl-C (exit 130).'],
-  ['internal', 'A bug: an error nobody expected (exit 1).'],
-]
+/** error.code under --json, from the one record in src/errors.ts: the sentence, then the exit status. */
+const ERROR_CODE_LINES: Array<[string, string]> = ERROR_CODES.map(({code, exit, when}) => [
+  code,
+  `${when.charAt(0).toUpperCase()}${when.slice(1)} (exit ${exit}).`,
+])
 
 type FlagInfo = {
   aliases?: string[];
@@ -119,13 +121,14 @@ export async function loadCommands(root = ROOT): Promise<{commands: Command.Cach
   return {commands, topics: plugin.pjson.oclif.topics ?? {}, version: plugin.version}
 }
 
-/** Every page: the overview first, then one per command. */
+/** Every page: pipecat(1) for the program, the pipecat-cloud(1) overview, then one per command. */
 export async function renderManPages(root = ROOT): Promise<ManPage[]> {
   const {commands, topics, version} = await loadCommands(root)
   const overview = commands.find(command => command.id === OVERVIEW_ID)
   const others = commands.filter(command => command.id !== OVERVIEW_ID)
   if (!overview) throw new Error(`No "${OVERVIEW_ID}" command: the overview page documents it.`)
   return [
+    {name: `${BIN}.${SECTION}`, roff: programPage(commands, version)},
     {name: pageFile(OVERVIEW_ID), roff: overviewPage(overview, others, topics, version)},
     ...others.map(command => ({name: pageFile(command.id), roff: commandPage(command, others, version)})),
   ]
@@ -150,7 +153,7 @@ export function pageFile(id: string): string {
 }
 
 function pageName(id: string): string {
-  return `${BIN}-${id.replaceAll(':', '-')}`
+  return id ? `${BIN}-${id.replaceAll(':', '-')}` : BIN
 }
 
 function commandLine(id: string): string {
@@ -161,10 +164,15 @@ function commandLine(id: string): string {
 
 const CONFIG_FILE = '~/.config/pipecatcloud/pipecatcloud.toml'
 
+/** What the `pipecat` program is, one line: the NAME of pipecat(1) and the standalone packages' description. */
+export const CLI_SUMMARY = 'The Pipecat Cloud command line: sign in, your account and your configuration'
+
+// Where these pages are read there is no `pipecat plugins` (the standalone CLI has none): name a host CLI instead.
 const PLUGIN_NOTE = [
-  'These commands come from the oclif plugin @pipecat-ai/plugin-cloud.',
-  `Installed into another oclif CLI (\`${BIN} plugins install @pipecat-ai/plugin-cloud\` in this one),`,
-  "they run under that CLI's name and topic separator, and its help shows them that way.",
+  'These commands come from the oclif plugin @pipecat-ai/plugin-cloud, which the standalone pipecat program (tarballs and .deb) carries.',
+  'Another oclif CLI that has @oclif/plugin-plugins, say acme, installs the packed plugin with its own command,',
+  '`acme plugins install file:/path/to/pipecat-ai-plugin-cloud-VERSION.tgz`;',
+  "the commands then run under that CLI's name and topic separator (`acme cloud auth login`), and its help shows them that way.",
 ].join(' ')
 
 const CONFIG_FILE_TEXT = [
@@ -178,6 +186,41 @@ const ENVIRONMENT_NOTE = [
   'Every setting can be overridden with a PIPECAT_<NAME> variable, and PIPECAT_CONFIG_PATH says where the config file is;',
   'HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured.',
 ].join(' ')
+
+/** pipecat(1): the program itself, its global flags and where its commands are documented. */
+function programPage(commands: Command.Cached[], version: string): string {
+  const program = (usage: string, what: string) => ['.TP', bold(`${BIN} ${usage}`), text(what)]
+  return finish([
+    ...header('', CLI_SUMMARY, version),
+    '.SH SYNOPSIS',
+    String.raw`${bold(BIN)} ${italic('command')} \%[${italic('flags', true)}]`,
+    '.br',
+    String.raw`${bold(BIN)} \%[${bold('--help', true)}|${bold('--version', true)}]`,
+    '.SH DESCRIPTION',
+    text(`${BIN} signs you in to Pipecat Cloud and shows your account and your configuration, with the official Pipecat Cloud CLI's config file.`),
+    text('The standalone builds (tarballs and .deb) carry the Node.js they run on; a clone or an npm install needs Node.js 22 or newer.'),
+    '.SH COMMANDS',
+    ...commands.flatMap(command => ['.TP', bold(commandLine(command.id)), text(command.summary ?? ''), `See ${crossRef(command.id)}.`]),
+    ...program('help [COMMAND]', 'Help for a command or topic, as --help shows it.'),
+    ...program('autocomplete [SHELL]', 'Sets up completion for bash, zsh or PowerShell (the standalone builds).'),
+    '.SH OPTIONS',
+    '.TP',
+    bold('--help'),
+    text('The commands and topics, or, after a command, its flags and examples.'),
+    '.TP',
+    bold('--version'),
+    text('The version, the platform and the Node.js version, for example pipecat/0.1.0 linux-x64 node-v22.23.2.'),
+    '.SH ENVIRONMENT',
+    text(ENVIRONMENT_NOTE),
+    `See ${crossRef(OVERVIEW_ID)} for the full list.`,
+    '.SH FILES',
+    '.TP',
+    italic(CONFIG_FILE),
+    text('The config file, unless PIPECAT_CONFIG_PATH says otherwise.'),
+    ...exitStatus(),
+    ...seeAlso('', commands),
+  ])
+}
 
 function overviewPage(cloud: Command.Cached, commands: Command.Cached[], topics: Topics, version: string): string {
   return finish([
@@ -326,12 +369,12 @@ function exitStatus(): string[] {
     ...EXIT_CODES.flatMap(([status, meaning]) => ['.TP', bold(status), text(meaning)]),
     '.PP',
     text('Under --json a failure prints one document on stdout, {"error": {"message", "code", "exit", "suggestions"}}, whose code is one of:'),
-    ...ERROR_CODES.flatMap(([name, meaning]) => ['.TP', bold(name), text(meaning)]),
+    ...ERROR_CODE_LINES.flatMap(([name, meaning]) => ['.TP', bold(name), text(meaning)]),
   ]
 }
 
 function seeAlso(id: string, commands: Command.Cached[]): string[] {
-  const refs = [OVERVIEW_ID, ...commands.map(command => command.id)].filter(other => other !== id)
+  const refs = [...new Set(['', OVERVIEW_ID, ...commands.map(command => command.id)])].filter(other => other !== id)
   return ['.SH SEE ALSO', refs.map(other => crossRef(other)).join(',\n')]
 }
 
@@ -373,100 +416,8 @@ function isCommand(line: string): boolean {
   return line.startsWith(`${BIN} `) || line.startsWith('$ ')
 }
 
-// ---------------------------------------------------------------- roff
-
-/**
- * Paragraphs (blank-line separated) of filled text, `code` in bold; "- " lines become bullets.
- * Inside a tagged paragraph (an option) further paragraphs use .IP to keep its indent.
- */
-function prose(input: string, paragraphMacro: '.IP' | '.PP' = '.PP'): string[] {
-  const paragraphs = input
-  .split(/\n\s*\n/v)
-  .map(paragraph => paragraph.trim())
-  .filter(Boolean)
-  return paragraphs.flatMap((paragraph, index) => [
-    ...(index > 0 ? [paragraphMacro] : []),
-    ...paragraph.split('\n').flatMap(raw => {
-      const line = raw.trim()
-      if (!/^[\-*]\s/v.test(line)) return [text(line)]
-      const item = text(line.slice(2).trim())
-      return paragraphMacro === '.PP' ? [String.raw`.IP \(bu 2`, item] : ['.br', String.raw`\(bu ${item}`]
-    }),
-  ])
-}
-
-/** One line of running text: roff-escaped, with `code` spans set in bold. */
-function text(input: string): string {
-  const parts = input.split('`')
-  // An odd count of backticks leaves the last one literal.
-  return startSafe(
-    parts
-    .map((part, index) => {
-      if (index % 2 === 0 || index === parts.length - 1) return words(index % 2 === 1 ? `\`${part}` : part)
-      // A code span right after "(" or a quote continues that word.
-      return bold(part, !/(?:^|\s)$/v.test(parts[index - 1] ?? ''))
-    })
-    .join(''),
-  )
-}
-
-function code(input: string): string {
-  return startSafe(escape(input))
-}
-
-/** Bold; `inWord` when it continues a word (after "[" or "|"), where \\% would mark a hyphenation point instead. */
-function bold(input: string, inWord = false): string {
-  return String.raw`\fB${literal(input, inWord)}\fR`
-}
-
-function italic(input: string, inWord = false): string {
-  return String.raw`\fI${literal(input, inWord)}\fR`
-}
-
-/** Running text, escaped; words that are names (PIPECAT_TOKEN, ~/.config/..., --json) are not hyphenated. */
-function words(input: string): string {
-  return input
-  .split(' ')
-  .map(word => (/[^\p{L},.;:\(\)!?'"]/v.test(word.replace(/[.,;:\)]+$/v, '')) ? literal(word) : escape(word)))
-  .join(' ')
-}
-
-/** Commands, flags and paths are never hyphenated at a line end: they must copy as typed. */
-function literal(input: string, inWord = false): string {
-  return escape(input).replaceAll(inWord ? /(?<= )(?=\S)/gv : /(?<=^| )(?=\S)/gv, String.raw`\%`)
-}
-
 function crossRef(id: string): string {
   return `${bold(pageName(id))}(${SECTION})`
-}
-
-/** A text line must not start with a control character ('.' or "'"), nor with a space (a break). */
-function startSafe(line: string): string {
-  return /^[.' ]/v.test(line) ? String.raw`\&${line}` : line
-}
-
-/**
- * Roff escapes: backslash, the hyphen-minus (so flags and commands copy as typed), the quote
- * characters, ~ and ^ (which groff otherwise typesets as non-ASCII glyphs), and any other
- * non-ASCII character by its code point.
- */
-export function escape(input: string): string {
-  return Array.from(input, char => ESCAPES[char] ?? escapeCodePoint(char)).join('')
-}
-
-const ESCAPES: Record<string, string> = {
-  "'": String.raw`\(aq`,
-  '-': String.raw`\-`,
-  '\\': String.raw`\e`,
-  '^': String.raw`\(ha`,
-  '`': String.raw`\(ga`,
-  '~': String.raw`\(ti`,
-}
-
-function escapeCodePoint(char: string): string {
-  const point = char.codePointAt(0) ?? 0
-  const plain = char === '\t' || (point >= 0x20 && point <= 0x7E)
-  return plain ? char : String.raw`\[u${point.toString(16).toUpperCase().padStart(4, '0')}]`
 }
 
 // ---------------------------------------------------------------- main

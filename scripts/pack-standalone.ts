@@ -10,6 +10,12 @@
  * own); the npm tarball handed to oclif lists them as dependencies and in
  * `oclif.plugins`, which is what oclif's production install and the CLI read.
  *
+ * The standalone CLI is `pipecat`, not the plugin: its package.json is named
+ * `pipecat` (`pipecat --version` says pipecat/0.1.0 ...) and describes the
+ * program. The .deb is then finished as a Debian package (finishDeb): the man
+ * pages gzip'd in /usr/share/man/man1, a copyright file, and a control file with
+ * the package.json `author` as Maintainer.
+ *
  * Targets and the Node version: `oclif.update.node` in package.json. Output:
  * tmp/standalone/ (oclif writes into dist/, which every build empties).
  */
@@ -30,6 +36,9 @@ import {
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {finishDeb} from './deb.js'
+import {CLI_SUMMARY} from './man.js'
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TMP = path.join(ROOT, 'tmp')
 const OUT = path.join(TMP, 'standalone')
@@ -46,8 +55,12 @@ const NODE_PACKAGES: Record<string, string> = {
 }
 
 type PackageJson = {
+  author: string;
   dependencies: Record<string, string>;
+  description: string;
   devDependencies: Record<string, string>;
+  license: string;
+  name: string;
   oclif: {plugins: string[]; update: {node: {targets: string[]; version: string}}};
   scripts?: Record<string, string>;
   version: string;
@@ -104,7 +117,10 @@ function standaloneTarball(pjson: PackageJson, work: string): string {
   // Listed in both, npm takes a package for a devDependency and leaves it out of the production install.
   standalone.devDependencies = Object.fromEntries(Object.entries(standalone.devDependencies).filter(([name]) => !STANDALONE_PLUGINS.has(name)))
 
-  // Nothing runs npm scripts in the standalone CLI, and `prepare` would run (and fail) in oclif's install.
+  // The program, not the plugin: --version and the top of --help speak of `pipecat`.
+  standalone.name = 'pipecat'
+  standalone.description = `${CLI_SUMMARY}.`
+  // Nothing runs npm scripts in the standalone CLI.
   standalone.scripts = {}
   writeFileSync(file, JSON.stringify(standalone, null, 2) + '\n')
   const result = path.join(work, 'pipecat-standalone.tgz')
@@ -148,7 +164,8 @@ function main(): void {
     console.log(`oclif pack tarballs (${targets.join(', ')}), Node ${nodeVersion}`)
     run(process.execPath, [OCLIF, 'pack', 'tarballs', '--root', ROOT, '--tarball', copy('tarballs.tgz'), '--no-xz'], {env})
     console.log('oclif pack deb')
-    run(process.execPath, [OCLIF, 'pack', 'deb', '--root', ROOT, '--tarball', copy('deb.tgz')], {env})
+    // Uncompressed: finishDeb builds the .deb again, compressed then.
+    run(process.execPath, [OCLIF, 'pack', 'deb', '--root', ROOT, '--tarball', copy('deb.tgz'), '--compression', 'none'], {env})
 
     rmSync(OUT, {force: true, recursive: true})
     mkdirSync(OUT, {recursive: true})
@@ -157,7 +174,22 @@ function main(): void {
       ...readdirSync(dist).filter(file => file.endsWith('.tar.gz')).map(file => path.join(dist, file)),
       ...readdirSync(path.join(dist, 'deb')).filter(file => file.endsWith('.deb')).map(file => path.join(dist, 'deb', file)),
     ]
-    for (const file of built) renameSync(file, path.join(OUT, path.basename(file)))
+    const deb = {
+      author: pjson.author,
+      details: [
+        'pipecat signs you in to Pipecat Cloud and shows your account and your configuration,',
+        'with the same config file as the official Pipecat Cloud CLI. It carries the Node.js it runs on.',
+      ].join('\n'),
+      license: readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'),
+      licenseName: pjson.license,
+      summary: CLI_SUMMARY,
+      upstream: pjson.name,
+    }
+    for (const file of built) {
+      if (file.endsWith('.deb')) finishDeb(file, deb, work)
+      renameSync(file, path.join(OUT, path.basename(file)))
+    }
+
     rmSync(path.join(dist, 'deb'), {force: true, recursive: true})
     console.log(`\nIn ${path.relative(ROOT, OUT)}/:`)
     for (const file of readdirSync(OUT).toSorted()) {

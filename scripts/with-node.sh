@@ -6,11 +6,10 @@
 #       them to a script). When the `node` on PATH is older than 22, Node 22 from
 #       the npm registry (the `node` package, kept in ~/.node22) goes first on
 #       PATH for it and everything it starts, and one line on stderr says so.
-#   scripts/with-node.sh --ensure
-#       Only that check and its line (what `npm install` runs, as `prepare`).
 #   scripts/with-node.sh --bin MAJOR
 #       Installs Node MAJOR from the npm registry into ~/.nodeMAJOR when it is not
-#       there yet and prints its bin folder (.ci/run, for Node 22 and 24).
+#       there yet and prints its bin folder (.ci/run, for Node 22 and 24; in a
+#       clone, bin/run.js and bin/dev.js on older Node, through scripts/clone.mjs).
 set -euo pipefail
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
@@ -45,11 +44,8 @@ case "${1:-}" in
   --bin)
     node_from_registry "${2:?--bin needs a Node major version}"
     ;;
-  --ensure)
-    ensure_node22
-    ;;
   '')
-    echo "usage: $0 'COMMAND LINE' [ARGS...] | --ensure | --bin MAJOR" >&2
+    echo "usage: $0 'COMMAND LINE' [ARGS...] | --bin MAJOR" >&2
     exit 2
     ;;
   *)

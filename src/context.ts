@@ -104,7 +104,11 @@ export function createContext(options: ContextOptions): Context {
 }
 
 async function openApi(context: Context, {activity, userAgent}: ContextOptions): Promise<PipecatApi> {
-  const [{HttpClient}, {PipecatApi}, {settings}] = await Promise.all([import('./api/http.js'), import('./api/pipecat.js'), context.loadConfig()])
+  const [{HttpClient}, {PipecatApi}, {settings}] = await Promise.all([
+    import('./api/http.js'),
+    import('./api/pipecat.js'),
+    context.loadConfig(),
+  ])
   const timeout = Number(context.env.PIPECAT_HTTP_TIMEOUT)
   const http = await HttpClient.create({activity, timeoutMs: timeout > 0 ? timeout * 1000 : undefined, userAgent})
   return new PipecatApi(http.withSignal(context.signal), settings)

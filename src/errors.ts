@@ -17,9 +17,23 @@ export type Suggestion = ((command: (id: string) => string) => string) | string
 
 /**
  * The stable, machine-readable kinds of failure, as `--json` reports them in
- * `error.code` (the README and the man page list them).
+ * `error.code`, each with its exit status and when it is given: the one
+ * record the README's table and the man page are generated from
+ * (scripts/error-codes.ts, scripts/man.ts).
  */
-export type ErrorCode = 'config' | 'internal' | 'interrupted' | 'login' | 'network' | 'not_logged_in' | 'organization' | 'service' | 'usage'
+export const ERROR_CODES = [
+  {code: 'usage', exit: ExitCode.usage, when: 'an unknown command, or a flag or argument that could not be parsed'},
+  {code: 'not_logged_in', exit: ExitCode.notLoggedIn, when: 'no credentials, or the service rejected them and they could not be refreshed'},
+  {code: 'config', exit: ExitCode.failure, when: 'the config file cannot be read, trusted, parsed or written'},
+  {code: 'network', exit: ExitCode.failure, when: 'the service could not be reached, or the connection broke'},
+  {code: 'service', exit: ExitCode.failure, when: 'the service answered with an error or something unexpected'},
+  {code: 'login', exit: ExitCode.failure, when: 'the sign-in did not complete: denied, timed out, state or issuer mismatch'},
+  {code: 'organization', exit: ExitCode.failure, when: "the organization named is not one of the account's, or none was chosen"},
+  {code: 'interrupted', exit: ExitCode.interrupted, when: 'Ctrl-C'},
+  {code: 'internal', exit: ExitCode.failure, when: 'a bug: an error nobody expected'},
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]['code']
 
 export class PipecatError extends Error {
   get code(): ErrorCode {

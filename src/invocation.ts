@@ -6,13 +6,15 @@
  * `cloud auth login --with-token`) reads it. (The hook's config and the
  * command's are different objects, so the id is not kept on either.)
  */
-let typed: string | undefined
+// On the process, not in this module: the built hook and commands are separate bundles, each with its own copy of it.
+const TYPED = Symbol.for('@pipecat-ai/plugin-cloud:invocation')
+const slot = globalThis as {[TYPED]?: string}
 
 export function recordInvocation(id: string | undefined): void {
-  typed = id?.replaceAll(' ', ':')
+  slot[TYPED] = id?.replaceAll(' ', ':')
 }
 
 /** Whether the running command was started by this id (any topic separator). */
 export function wasInvokedAs(id: string): boolean {
-  return typed === id.replaceAll(' ', ':')
+  return slot[TYPED] === id.replaceAll(' ', ':')
 }

@@ -102,7 +102,12 @@ export class HttpClient {
 
   static async create({activity, timeoutMs = 15_000, userAgent}: HttpClientOptions): Promise<HttpClient> {
     // node:http(s) too, not at module load: error types from here are used by commands that never send a request.
-    const [{default: got}, {Agent: HttpAgent}, {Agent: HttpsAgent}] = await Promise.all([import('got'), import('node:http'), import('node:https')])
+    // Their default exports: the bundle (scripts/bundle.ts) require()s these two, and then has no named exports.
+    const [{default: got}, {default: {Agent: HttpAgent}}, {default: {Agent: HttpsAgent}}] = await Promise.all([
+      import('got'),
+      import('node:http'),
+      import('node:https'),
+    ])
     checkProxyVariables(process.env)
     const agents: Agents = {
       // This machine is never reached through a proxy: a plaintext one would see the bearer token of a local service.

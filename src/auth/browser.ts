@@ -22,10 +22,15 @@ export function browserUnavailable(
   if (browser?.toLowerCase() === 'none') return 'BROWSER is set to "none"'
   // The user's own choice: used even over SSH or without a display (a helper that forwards the address, a remote desktop).
   if (browser) return undefined
-  if ([env.SSH_CONNECTION, env.SSH_TTY, env.SSH_CLIENT].some(Boolean)) return 'this is an SSH session, so the browser would open on the remote machine'
+  if ([env.SSH_CONNECTION, env.SSH_TTY, env.SSH_CLIENT].some(Boolean)) {
+    return 'this is an SSH session, so the browser would open on the remote machine'
+  }
+
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     const isWsl = [env.WSL_DISTRO_NAME, /microsoft/iv.test(kernelRelease)].some(Boolean)
-    return isWsl ? 'this is WSL without a display (DISPLAY and WAYLAND_DISPLAY are not set)' : 'there is no display (DISPLAY and WAYLAND_DISPLAY are not set)'
+    return isWsl
+      ? 'this is WSL without a display (DISPLAY and WAYLAND_DISPLAY are not set)'
+      : 'there is no display (DISPLAY and WAYLAND_DISPLAY are not set)'
   }
 
   return undefined

@@ -53,7 +53,11 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
     const signedIn = await signIn(context, api, options)
     return {account: await lookUpAccount(api, signedIn, settings), obtained: signedIn}
   })
-  const saved = await saveCredentials(store, {...obtained.tokens, issuer: settingText(settings, 'api_host'), method: obtained.method}, account.organizations)
+  const saved = await saveCredentials(
+    store,
+    {...obtained.tokens, issuer: settingText(settings, 'api_host'), method: obtained.method},
+    account.organizations,
+  )
   .catch((error: unknown) => {
     throw error instanceof ConfigFileError ? unsaved(error, store.path) : error
   })
@@ -73,10 +77,13 @@ export async function login(context: Context, options: LoginOptions): Promise<Lo
     userId: account.user?.userId ?? null,
     warnings: [
       ...(previousSessionIssuer
-        ? [`The previous session, with ${previousSessionIssuer}, was left signed in: its credentials are not sent to another service to be ended. `
+        ? [`The previous session, with ${previousSessionIssuer}, was left signed in: `
+          + 'its credentials are not sent to another service to be ended. '
           + 'It stays valid until it expires; sign out there to end it now.']
         : []),
-      ...(isEnvironmentTokenOverrides ? ['PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.'] : []),
+      ...(isEnvironmentTokenOverrides
+        ? ['PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved. Unset it to use them.']
+        : []),
     ],
   }
 }
@@ -180,13 +187,19 @@ async function lookUpAccount(api: PipecatApi, {method, tokens}: Obtained, settin
 }
 
 /** After the new credentials are safe: the replaced session's refresh token should not outlive it. */
-async function endPreviousSession(api: PipecatApi, previous: StoredCredentials | undefined, {tokens}: Obtained, settings: Settings): Promise<null | Revocation> {
+async function endPreviousSession(
+  api: PipecatApi,
+  previous: StoredCredentials | undefined,
+  {tokens}: Obtained,
+  settings: Settings,
+): Promise<null | Revocation> {
   if (!previous?.refreshToken || previous.refreshToken === tokens.refreshToken) return null
   // Another service issued it: its tokens go to no one else, so it is left to expire.
   if (!isIssuedBy(previous, settings)) return 'not-sent'
   const {refreshToken} = previous
   // The old access token speaks for the old session while it is valid; otherwise the new one asks.
-  const bearer = previous.token !== '' && previous.expiresAt !== undefined && !isExpiringSoon(previous.expiresAt) ? previous.token : tokens.accessToken
+  const bearer =
+    previous.token !== '' && previous.expiresAt !== undefined && !isExpiringSoon(previous.expiresAt) ? previous.token : tokens.accessToken
   const {revocation} = await revokeSession(async signal => api.withSignal(signal).revokeSession(bearer, refreshToken))
   return revocation
 }

@@ -20,8 +20,11 @@ export async function readFirstLine(stdin: Stdin, signal: AbortSignal): Promise<
   let text = ''
   const onData = (chunk: Buffer | string) => {
     text += chunk.toString()
-    if (text.length > STDIN_LIMIT) reject(new LoginError('The input on stdin is too long to be a token.', {suggestion: 'Pass only the token.'}))
-    else if (/\S[^\n]*\n/v.test(text)) onEnd()
+    if (text.length > STDIN_LIMIT) {
+      reject(new LoginError('The input on stdin is too long to be a token.', {suggestion: 'Pass only the token.'}))
+    } else if (/\S[^\n]*\n/v.test(text)) {
+      onEnd()
+    }
   }
 
   const onEnd = () => {

@@ -18,7 +18,8 @@ export async function accessToken(context: Context): Promise<TokenResult> {
   const fields = credentialFields(session.credentials, context.configPath)
   // An expired token no refresh could renew would only fail wherever it is sent: say so here instead.
   if (fields.tokenExpiry?.expired) {
-    throw new NotLoggedInError(`The stored access token expired ${fields.tokenExpiry.relative.replace(/^expired /v, '')} and cannot be renewed.`)
+    const expired = fields.tokenExpiry.relative.replace(/^expired /v, '')
+    throw new NotLoggedInError(`The stored access token expired ${expired} and cannot be renewed.`)
   }
 
   return {...fields, token, warnings: []}

@@ -36,12 +36,15 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
   const organizations = session.call(async token => api.organizations(token))
   const dailyKey = storedOrg
     ? session.call(async token => api.dailyKey(token, storedOrg))
-    : organizations.then(async list => (list[0] ? session.call(async token => api.dailyKey(token, list[0]!.name)) : Promise.reject(new Error('no organization'))))
+    : organizations.then(async list =>
+      (list[0] ? session.call(async token => api.dailyKey(token, list[0]!.name)) : Promise.reject(new Error('no organization'))))
   const [userResult, organizationsResult, dailyKeyResult] = await Promise.allSettled([user, organizations, dailyKey])
 
   // The user and the organizations are the answer; a rejected token outranks any other failure.
   if (userResult.status === 'rejected' || organizationsResult.status === 'rejected') {
-    const failures = [userResult, organizationsResult].filter(result => result.status === 'rejected').map(result => result.reason as unknown)
+    const failures = [userResult, organizationsResult]
+    .filter(result => result.status === 'rejected')
+    .map(result => result.reason as unknown)
     throw failures.find(reason => reason instanceof NotLoggedInError) ?? failures[0]
   }
 
@@ -65,7 +68,10 @@ export async function whoami(context: Context): Promise<WhoamiReport> {
 }
 
 /** What the report says of the credentials themselves (`cloud auth token --json` says the same). */
-export function credentialFields(credentials: Credentials, configPath: string): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
+export function credentialFields(
+  credentials: Credentials,
+  configPath: string,
+): Pick<WhoamiReport, 'authMethod' | 'tokenExpiry' | 'tokenIssuer' | 'tokenSource'> {
   return {
     authMethod: credentials.method,
     tokenExpiry: credentials.expiresAt === undefined ? null : (expiryOf(credentials.expiresAt) ?? null),
@@ -93,7 +99,11 @@ export function renderWhoami(report: WhoamiReport): string[] {
     ['Daily API key', report.dailyApiKey ?? `not available (${report.dailyApiKeyError ?? 'unknown reason'})`],
   ]
   const width = Math.max(...rows.map(([label]) => label.length)) + 1
-  return [`Logged in to Pipecat Cloud as ${report.email ?? report.userId}`, '', ...rows.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${value}`)]
+  return [
+    `Logged in to Pipecat Cloud as ${report.email ?? report.userId}`,
+    '',
+    ...rows.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${value}`),
+  ]
 }
 
 function expiryText({authMethod: method, tokenExpiry, tokenSource}: WhoamiReport): string {

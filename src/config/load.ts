@@ -1,4 +1,7 @@
-/** Loading the config once per command: the file (validated, permissions repaired) and the settings resolved from it and the environment. */
+/**
+ * Loading the config once per command: the file (validated, permissions
+ * repaired) and the settings resolved from it and the environment.
+ */
 import type {ConfigSnapshot, ConfigStore} from './file.js'
 
 import {resolveSettings, type Settings} from './settings.js'

@@ -2,25 +2,11 @@
  * Writing the config file the way its owner wrote it: a command's change is
  * applied to the file's own text, key by key, so comments, order, blank lines,
  * number formats and inline tables outside the changed keys stay as they were.
- *
- * The editor is `@decimalturn/toml-patch` (pure JavaScript, no dependencies,
- * 224 kB). Measured against `@shopify/toml-patch` (toml_edit as WebAssembly,
- * 284 kB) and `@rainbowatcher/toml-edit-js` (toml_edit as WebAssembly, 360 kB)
- * on the property corpus in test/hardening/config-fuzz.test.ts: it is the one
- * that keeps a changed value's trailing comment and can write an integral
- * float as `1767225600.0` (Shopify's writes `1767225600`, which Python reads
- * as an int, and drops the comment); rainbowatcher's refuses top-level keys
- * ("path key is empty") and compiles its WebAssembly for 120-460 ms. It is
- * loaded only when writing: `cloud config` and --help never pay for it.
- *
- * Its own patch() re-pads the trailing comment of the line after a removed
- * key and can drop an inline table's trailing comment when keys are added, so
- * the edits commands make (top-level keys set or removed, empty tables added)
- * are spliced here into the text at the places its syntax tree gives, values
- * written by its stringify(). Checking patch()'s output would need the same
- * key positions, so splicing is less code for the same guarantee. Whatever
- * the splice cannot do, or a result that does not read back to the expected
- * document, falls back to patch()'s whole output.
+ * The editor is `@decimalturn/toml-patch`, loaded only when writing (why this
+ * one: docs/architecture.md, "Choices"). Its own patch() re-pads comments, so
+ * the edits commands make are spliced here into the text at the places its
+ * syntax tree gives; whatever the splice cannot do, or a result that does not
+ * read back to the expected document, falls back to patch()'s whole output.
  */
 import type * as TomlPatch from '@decimalturn/toml-patch'
 
@@ -35,7 +21,10 @@ export type TopLevelEdits = Map<string, unknown>
 export function topLevelEdits(before: ConfigData, after: ConfigData): TopLevelEdits {
   const edits: TopLevelEdits = new Map()
   for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) edits.set(key, undefined)
-  for (const [key, value] of Object.entries(after)) if (!Object.hasOwn(before, key) || !Object.is(before[key], value)) edits.set(key, value)
+  for (const [key, value] of Object.entries(after)) {
+    if (!Object.hasOwn(before, key) || !Object.is(before[key], value)) edits.set(key, value)
+  }
+
   return edits
 }
 
@@ -51,7 +40,12 @@ type Node = {key?: {item?: {value: string[]}; value?: string[]}; loc: Span; type
  * writes it (`1767225600.0`, never `1767225600`), except 0, which means "does
  * not expire" and stays an integer.
  */
-export async function applyEdits(text: string, edits: TopLevelEdits, expected: ConfigData, read: (text: string) => ConfigData): Promise<string> {
+export async function applyEdits(
+  text: string,
+  edits: TopLevelEdits,
+  expected: ConfigData,
+  read: (text: string) => ConfigData,
+): Promise<string> {
   const editor = await import('@decimalturn/toml-patch')
   const reads = (candidate: string) => {
     try {
@@ -119,8 +113,14 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
   const newline = lines.text.includes('\r\n') ? '\r\n' : '\n'
   const firstTable = blocks.findIndex(block => block.type !== 'KeyValue' && block.type !== 'Comment')
   const root = firstTable === -1 ? blocks : blocks.slice(0, firstTable)
-  const keys = new Map(root.filter(block => block.type === 'KeyValue' && block.key?.value?.length === 1).map(block => [block.key!.value![0]!, block]))
-  const sections = new Map(blocks.filter(block => block.type === 'Table' && block.key?.item?.value.length === 1).map(block => [block.key!.item!.value[0]!, block]))
+  const keys = new Map(
+    root.filter(block => block.type === 'KeyValue' && block.key?.value?.length === 1).map(block => [block.key!.value![0]!, block]),
+  )
+  const sections = new Map(
+    blocks
+    .filter(block => block.type === 'Table' && block.key?.item?.value.length === 1)
+    .map(block => [block.key!.item!.value[0]!, block]),
+  )
   const changes: Array<{end: number; start: number; text: string}> = []
   const added: string[] = []
   const tables: string[] = []
@@ -129,7 +129,8 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
     const section = node === undefined ? sections.get(key) : undefined
     if (section !== undefined) {
       if (value !== undefined && !isTable(value)) return undefined
-      changes.push(sectionChange(lines, section, value === undefined ? undefined : render(editor, key, value).split('\n').join(newline) + newline))
+      const text = value === undefined ? undefined : render(editor, key, value).split('\n').join(newline) + newline
+      changes.push(sectionChange(lines, section, text))
     } else if (node === undefined) {
       if (value === undefined) return undefined;
       (isTable(value) ? tables : added).push(render(editor, key, value))
@@ -138,7 +139,11 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
     } else if (isTable(value) || node.value === undefined) {
       return undefined
     } else {
-      changes.push({end: lines.offset(node.value.loc.end), start: lines.offset(node.value.loc.start), text: renderValue(editor, key, value)})
+      changes.push({
+        end: lines.offset(node.value.loc.end),
+        start: lines.offset(node.value.loc.start),
+        text: renderValue(editor, key, value),
+      })
     }
   }
 
@@ -151,7 +156,10 @@ function splice(editor: Editor, source: string, edits: TopLevelEdits): string | 
 
   // From the end, so that each change's offsets are still those of the original text.
   let result = lines.text
-  for (const {end, start, text} of changes.toSorted((a, b) => b.start - a.start)) result = result.slice(0, start) + text + result.slice(end)
+  for (const {end, start, text} of changes.toSorted((a, b) => b.start - a.start)) {
+    result = result.slice(0, start) + text + result.slice(end)
+  }
+
   for (const table of tables) {
     if (result !== '' && !result.endsWith('\n')) result += newline
     result += (result === '' ? '' : newline) + table.split('\n').join(newline) + newline
@@ -172,7 +180,10 @@ function sectionChange(lines: Lines, section: Node, text: string | undefined): {
   return {end, start, text: text ?? ''}
 }
 
-/** Where new top-level keys go: after the last one (not counting inline tables), else before the first table and its comment lines, else at the end. */
+/**
+ * Where new top-level keys go: after the last one (not counting inline
+ * tables), else before the first table and its comment lines, else at the end.
+ */
 function insertionPoint(lines: Lines, root: Node[], table: Node | undefined): number {
   // After the last plain key rather than an organization's inline table, so that the credentials stay together.
   const keys = root.filter(block => block.type === 'KeyValue')

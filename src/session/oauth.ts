@@ -57,7 +57,10 @@ export async function discover(http: HttpClient, config: AuthConfig): Promise<Pr
 
 function discoveryProblem(document: Record<string, unknown> | undefined, expectedIssuer: string): string | undefined {
   if (!document || typeof document !== 'object') return 'the discovery document is empty'
-  if (document.issuer !== expectedIssuer) return `its issuer is ${JSON.stringify(document.issuer)}, expected ${JSON.stringify(expectedIssuer)}`
+  if (document.issuer !== expectedIssuer) {
+    return `its issuer is ${JSON.stringify(document.issuer)}, expected ${JSON.stringify(expectedIssuer)}`
+  }
+
   for (const key of ['authorization_endpoint', 'token_endpoint']) {
     const value = document[key]
     if (typeof value !== 'string') return `${key} is missing`
@@ -154,7 +157,9 @@ export function authorizationCode(response: AuthorizationResponse, expected: {is
     }
 
     const description = response.errorDescription ? `: ${printable(response.errorDescription)}` : ''
-    throw new LoginError(`The sign-in provider reported an error (${printable(response.error)})${description}.`, {suggestion: restartAdvice})
+    throw new LoginError(`The sign-in provider reported an error (${printable(response.error)})${description}.`, {
+      suggestion: restartAdvice,
+    })
   }
 
   if (!response.code) throw new LoginError('The sign-in answer carries no authorization code.', {suggestion: restartAdvice})
@@ -179,7 +184,8 @@ export async function exchangeCode(
     if (error instanceof HttpStatusError && (error.status === 400 || error.status === 401)) {
       // The provider's own words, minus anything secret it might echo.
       const detail = serviceDetail(error.body)?.replaceAll(grant.code, '****').replaceAll(grant.verifier, '****')
-      throw new LoginError(`The sign-in provider did not accept the authorization code (HTTP ${error.status}${detail ? `: ${detail}` : ''}).`, {
+      const status = `${error.status}${detail ? `: ${detail}` : ''}`
+      throw new LoginError(`The sign-in provider did not accept the authorization code (HTTP ${status}).`, {
         suggestion: restartAdvice,
       })
     }

@@ -43,7 +43,10 @@ const GRANT_ANSWER_MS = 30_000
 
 export const PAT_PREFIX = 'pcc_pat_'
 
-/** How credentials were obtained: as recorded when the plugin obtained them, else told by their shape (the official CLI records nothing). */
+/**
+ * How credentials were obtained: as recorded when the plugin obtained them,
+ * else told by their shape (the official CLI records nothing).
+ */
 export function authMethod({expiresAt, method, refreshToken, token}: StoredCredentials): AuthMethod {
   if (method) return method
   if (token.startsWith(PAT_PREFIX)) return 'personal-access-token'
@@ -60,7 +63,12 @@ export function currentCredentials(settings: Settings, snapshot: ConfigSnapshot)
   const token = settingText(settings, 'token')
   if (!token) return undefined
   if (settings.token.source === 'environment') return {method: authMethod({token}), source: 'environment', token}
-  if (snapshot.tokenUnusable) throw new ConfigFileError(snapshot.tokenUnusable, {suggestion: 'Fix its permissions as the line above says, then try again (until then the stored token is not used).'})
+  if (snapshot.tokenUnusable) {
+    throw new ConfigFileError(snapshot.tokenUnusable, {
+      suggestion: 'Fix its permissions as the line above says, then try again (until then the stored token is not used).',
+    })
+  }
+
   return fileCredentials({
     expiresAt: expiryFrom(settings.token_expires_at.value),
     issuer: storedCredentials(snapshot.data)?.issuer,
@@ -85,9 +93,12 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
   const {source} = settings.api_host
   const where = source === 'environment' ? ' (PIPECAT_API_HOST)' : (source === 'default' ? '' : ' (in the config file)')
   return new NotLoggedInError(
-    `The stored credentials were issued by ${credentials.issuer}, but the configured API host is ${configured}${where}; they are not sent to another service.`,
+    `The stored credentials were issued by ${credentials.issuer}, but the configured API host is ${configured}${where}; `
+    + 'they are not sent to another service.',
     {
-      suggestion: command => `Run \`${command('cloud auth login')}\` to sign in to ${configured}, or point PIPECAT_API_HOST at ${credentials.issuer} to use the stored credentials.`,
+      suggestion: command =>
+        `Run \`${command('cloud auth login')}\` to sign in to ${configured}, `
+        + `or point PIPECAT_API_HOST at ${credentials.issuer} to use the stored credentials.`,
     },
   )
 }
@@ -102,7 +113,12 @@ export function issuerMismatch(credentials: StoredCredentials, settings: Setting
  * accepts it. When the file cannot be written they are still used, as the
  * official CLI would use them; they stay unbound.
  */
-export async function bindOnFirstUse(credentials: Credentials, settings: Settings, store: ConfigStore, snapshot: ConfigSnapshot): Promise<void> {
+export async function bindOnFirstUse(
+  credentials: Credentials,
+  settings: Settings,
+  store: ConfigStore,
+  snapshot: ConfigSnapshot,
+): Promise<void> {
   if (credentials.source !== 'file') return
   if (credentials.issuer !== undefined && !Object.hasOwn(snapshot.data, LEGACY_ISSUER_KEY)) return
   const configured = serviceId(settingText(settings, 'api_host'))
@@ -230,8 +246,15 @@ export class Session {
         const stored = storedCredentials(data)
         // Another sign-in meanwhile, with another service: its credentials are not sent here.
         const issuer = stored?.issuer ?? this.credentials.issuer
-        if (stored?.issuer !== undefined && this.credentials.issuer !== undefined && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)) {
-          throw new NotLoggedInError(`The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; they are not sent to ${this.credentials.issuer}.`)
+        if (
+          stored?.issuer !== undefined
+          && this.credentials.issuer !== undefined
+          && serviceId(stored.issuer) !== serviceId(this.credentials.issuer)
+        ) {
+          throw new NotLoggedInError(
+            `The stored credentials were replaced meanwhile by a sign-in to ${stored.issuer}; `
+            + `they are not sent to ${this.credentials.issuer}.`,
+          )
         }
 
         if (granted) {
@@ -280,7 +303,8 @@ export class Session {
     const what = `Your session was renewed, but it could not be saved to ${file} (${reason}); the session stored there no longer works.`
     return new ConfigFileError(what, {
       cause: error,
-      suggestion: command => `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` to sign in again.`,
+      suggestion: command =>
+        `Free some disk space or fix the file's folder, then run \`${command('cloud auth login')}\` to sign in again.`,
     })
   }
 

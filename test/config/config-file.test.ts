@@ -217,15 +217,16 @@ describe('the config file', () => {
       expect(code, args.join(' ')).to.equal(0)
     }
 
-    // The hook itself works: importing got under it fails, and without it succeeds.
-    const importGot = async (withHook: boolean) =>
-      new Promise<null | number>(resolve => {
-        const hookArgs = withHook ? ['--import', hook] : []
-        const child = spawn(process.execPath, [...hookArgs, '--input-type=module', '-e', "await import('got')"], {cwd: ROOT, stdio: 'ignore'})
-        child.on('exit', resolve)
-      })
-    expect(await importGot(false)).to.equal(0)
-    const failing = await importGot(true)
-    expect(failing).to.not.equal(0)
+    // The hook itself works: importing got, or the bundled got of dist/vendor/, under it fails, and without it succeeds.
+    for (const specifier of ['got', '#vendor/got', '#vendor/toml-patch']) {
+      const importIt = async (withHook: boolean) =>
+        new Promise<null | number>(resolve => {
+          const hookArgs = withHook ? ['--import', hook] : []
+          const child = spawn(process.execPath, [...hookArgs, '--input-type=module', '-e', `await import('${specifier}')`], {cwd: ROOT, stdio: 'ignore'})
+          child.on('exit', resolve)
+        })
+      expect(await importIt(false), specifier).to.equal(0)
+      expect(await importIt(true), specifier).to.not.equal(0)
+    }
   })
 })

@@ -152,10 +152,28 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop)
 }
 
+/** Why listening failed, in one line and what to do, for the errors a person can fix; undefined for the rest. */
+function listenError(error: unknown): string | undefined {
+  const {code, port} = error as {code?: string; port?: number}
+  if (code === 'EADDRINUSE') {
+    return `Port ${port} on 127.0.0.1 is already in use. Stop what listens there, or choose another --port (0 picks a free one).`
+  }
+
+  if (code === 'EACCES') return `Not allowed to listen on port ${port} on 127.0.0.1. Choose a port above 1023, or --port 0 for a free one.`
+  return undefined
+}
+
 try {
   await main()
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error
-  console.error(`${error.message}\n\n${USAGE}`)
-  process.exitCode = 2
+  const listen = listenError(error)
+  if (listen) {
+    console.error(listen)
+    process.exitCode = 1
+  } else if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${USAGE}`)
+    process.exitCode = 2
+  } else {
+    throw error
+  }
 }

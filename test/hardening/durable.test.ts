@@ -227,7 +227,7 @@ describe('durable: no lost session, no lost write', function () {
       child.kill('SIGINT')
       const result = await child.result
       expect(result.code, result.stderr).to.equal(130)
-      expect(result.stderr).to.match(/Interrupted twice|Sign-in interrupted\. Nothing was saved/v)
+      expect(result.stderr).to.match(/Interrupted twice|Sign-in interrupted\.\nTry this: .* Nothing was saved/v)
     })
 
     it('a refresh grant in flight: the first waits for its answer, the second exits at once, saying what may be lost', async () => {

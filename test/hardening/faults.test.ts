@@ -22,6 +22,7 @@ import {
 } from '../emulator/server.js'
 import {type CliResult, startCli} from '../support/cli.js'
 import {
+  bindingTable,
   expectSameFolder,
   type FolderSnapshot,
   snapshotFolder,
@@ -126,15 +127,17 @@ default_public_key_name = "Acme Key"
 note = "a key the plugin does not know"
 `
 
-function patFile(pat: string): string {
-  return `token = "${pat}"\norg = "user-namespace"\nrefresh_token = ""\ntoken_expires_at = 0\n${ORG_TABLES}`
+/** Bound to the emulator already (binding.ts), so that no command writes the file to record its first use. */
+function patFile(pat: string, emulator: Emulator): string {
+  return `token = "${pat}"\norg = "user-namespace"\nrefresh_token = ""\ntoken_expires_at = 0\n${ORG_TABLES}${bindingTable(emulator.url, {token: pat}, 'personal-access-token')}`
 }
 
 function oauthFile(emulator: Emulator): {file: string; secrets: string[]} {
   const tokens = emulator.issueTokens({ttl: 3600})
   const expiresAt = Math.floor(Date.now() / 1000) + 3600
   return {
-    file: `token = "${tokens.access_token}"\norg = "user-namespace"\nrefresh_token = "${tokens.refresh_token}"\ntoken_expires_at = ${expiresAt}.5\n${ORG_TABLES}`,
+    file: `token = "${tokens.access_token}"\norg = "user-namespace"\nrefresh_token = "${tokens.refresh_token}"\ntoken_expires_at = ${expiresAt}.5\n${ORG_TABLES}`
+      + bindingTable(emulator.url, {refreshToken: tokens.refresh_token, token: tokens.access_token}, 'oauth'),
     secrets: [tokens.access_token, tokens.refresh_token],
   }
 }
@@ -158,7 +161,7 @@ const FLOWS: Flow[] = [
     path: '/v1/users',
     setup(emulator) {
       const pat = emulator.issuePat()
-      return {config: patFile(pat), secrets: [pat]}
+      return {config: patFile(pat, emulator), secrets: [pat]}
     },
   },
   {
@@ -207,7 +210,7 @@ const FLOWS: Flow[] = [
     setup(emulator) {
       const old = emulator.issuePat()
       const pat = emulator.issuePat()
-      return {config: patFile(old), input: `${pat}\n`, secrets: [old, pat]}
+      return {config: patFile(old, emulator), input: `${pat}\n`, secrets: [old, pat]}
     },
   },
   {
@@ -296,19 +299,21 @@ const AUTHORIZE_URL = /http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/v
 async function runCase({fault, flow}: Case, jsonFlag = false): Promise<Outcome> {
   const emulator = await startEmulator()
   const setup = flow.setup(emulator)
-  const temp = await tempConfig(setup.config)
+  let apiHost = emulator.url
+  let {host} = new URL(emulator.url)
+  if (fault.isRefused) {
+    const port = await closedPort()
+    host = `127.0.0.1:${port}`
+    if (flow.refuse === 'token-endpoint') emulator.knobs.discovery = {token_endpoint: `http://${host}/oauth/token`}
+    else apiHost = `http://${host}`
+  } else if (fault.failure) {
+    emulator.knobs.failures[flow.path] = {...fault.failure}
+  }
+
+  // The credentials on file are bound to the API host this case uses (the refused one too), as a first use would have.
+  const temp = await tempConfig(setup.config.replaceAll(`issuer = "${emulator.url}"`, () => `issuer = "${apiHost}"`))
   try {
     Object.assign(emulator.knobs, setup.knobs)
-    let apiHost = emulator.url
-    let {host} = new URL(emulator.url)
-    if (fault.isRefused) {
-      const port = await closedPort()
-      host = `127.0.0.1:${port}`
-      if (flow.refuse === 'token-endpoint') emulator.knobs.discovery = {token_endpoint: `http://${host}/oauth/token`}
-      else apiHost = `http://${host}`
-    } else if (fault.failure) {
-      emulator.knobs.failures[flow.path] = {...fault.failure}
-    }
 
     const before = await snapshotFolder(path.dirname(temp.file))
     const child = startCli([...flow.args, ...(jsonFlag ? ['--json'] : [])], {
@@ -355,7 +360,7 @@ function playBrowser(child: ReturnType<typeof startCli>): void {
 
 // ------------------------------------------------------------------ what the user must see
 
-const CREDENTIALS = new Set(['refresh_token', 'token', 'token_expires_at'])
+const CREDENTIALS = new Set(['@pipecat-ai/plugin-cloud', 'refresh_token', 'token', 'token_expires_at'])
 
 function withoutCredentials(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).filter(([key]) => !CREDENTIALS.has(key)))

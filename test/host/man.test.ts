@@ -47,11 +47,11 @@ describe('man pages', () => {
     expect(pjson.man).to.deep.equal(manField(pages))
   })
 
-  it('are one per command plus the pipecat-cloud overview', async () => {
+  it('are one per command, the pipecat-cloud overview and pipecat(1) for the program', async () => {
     const {commands} = await loadCommands()
     const names = pages.map(page => page.name)
-    expect(names.toSorted()).to.deep.equal(commands.map(command => pageFile(command.id)).toSorted())
-    expect(names).to.include.members(['pipecat-cloud.1', 'pipecat-cloud-config.1', 'pipecat-cloud-auth-login.1', 'pipecat-cloud-auth-logout.1', 'pipecat-cloud-auth-whoami.1'])
+    expect(names.toSorted()).to.deep.equal(['pipecat.1', ...commands.map(command => pageFile(command.id))].toSorted())
+    expect(names).to.include.members(['pipecat.1', 'pipecat-cloud.1', 'pipecat-cloud-config.1', 'pipecat-cloud-auth-login.1', 'pipecat-cloud-auth-logout.1', 'pipecat-cloud-auth-whoami.1'])
   })
 
   it('render without warnings under `man --warnings`', () => {
@@ -70,6 +70,27 @@ describe('man pages', () => {
       if (roff.includes(String.raw`\-\-json`)) expect(stdout, name).to.include('--json')
       expect(stdout, name).not.to.include('\u{2212}')
     }
+  })
+
+  it('never tell the reader to run a pipecat command the standalone pipecat does not have (such as `plugins install`)', async () => {
+    const {commands} = await loadCommands()
+    const known = new Set(['autocomplete', 'help', ...commands.flatMap(command => command.id.split(':').map((_, index, parts) => parts.slice(0, index + 1).join(' ')))])
+    for (const {name} of pages) {
+      const {stdout} = show(path.join(MAN_DIR, name))
+      // "pipecat" then its words as typed, up to a flag, an argument placeholder or the end of the command.
+      for (const [, typed] of stdout.replaceAll(/\s+/gv, ' ').matchAll(/(?<![\w@\/\-])pipecat ((?:[a-z][\w\-]* ?)+)/gv)) {
+        const words = typed!.trim().split(' ')
+        const longest = words.map((_, index) => words.slice(0, index + 1).join(' ')).findLast(prefix => known.has(prefix))
+        // Else it is the synopsis placeholder or prose ("pipecat signs you in", "the standalone pipecat program").
+        if (longest === undefined) expect(['command', 'program', 'signs'], `${name}: pipecat ${typed}`).to.include(words[0])
+      }
+    }
+  })
+
+  it('show pipecat(1) naming the program, its commands and its flags', () => {
+    const {stdout} = show(path.join(MAN_DIR, 'pipecat.1'))
+    expect(stdout).to.match(/^NAME\n\s+pipecat - The Pipecat Cloud command line/mv)
+    for (const line of ['pipecat cloud auth login', 'pipecat cloud config', 'pipecat help', '--version', 'pipecat-cloud(1)']) expect(stdout).to.include(line)
   })
 
   it('document the config file and every environment variable in the overview', () => {

@@ -139,6 +139,18 @@ describe('both CLIs on one file: the official CLI reads what the plugin writes, 
       await officialLogsOut()
     })
 
+    it('an organization selection (organizations select)', async () => {
+      const login = await plugin(['cloud', 'auth', 'login', '--with-token'], `${suite.emulator.issuePat()}\n`)
+      expect(login.code, login.stderr).to.equal(0)
+      const select = await plugin(['cloud', 'organizations', 'select', 'acme'])
+      expect(select.code, select.stderr).to.equal(0)
+      expect(await stored()).to.include({org: 'acme'}).and.to.have.property('acme')
+      await officialSees(true)
+      const whoami = await official(['auth', 'whoami'])
+      expect(whoami.stdout).to.match(/\(acme\)/v)
+      await officialLogsOut()
+    })
+
     it('a logout', async () => {
       await pluginOAuthLogin()
       const logout = await plugin(['cloud', 'auth', 'logout'])

@@ -63,6 +63,8 @@ export type RunOptions = {
 export async function runProgram(file: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe']})
+    // A program that never reads stdin may have exited before this write: EPIPE is no failure.
+    child.stdin.on('error', () => {})
     child.stdin.end(options.input ?? '')
     let stdout = ''
     let stderr = ''

@@ -1,10 +1,11 @@
 /**
  * On Node older than 22 (the machine's own node, where it is one): bin/run.js
- * and a host CLI that loads the plugin say in one line what is needed, exit 1,
+ * as packed and a host CLI that loads the plugin say in one line what is needed, exit 1,
  * and show no stack trace; the host's own commands still work.
  */
 import {expect} from 'chai'
 import {
+  copyFile,
   mkdir,
   mkdtemp,
   rm,
@@ -39,8 +40,12 @@ describe('on Node older than 22', function () {
     if (work) await rm(work, {force: true, recursive: true})
   })
 
-  it('bin/run.js prints what it needs, what it found and how to get it, and exits 1', async () => {
-    const result = await runProgram(node, [BIN, 'cloud', 'config'], {env})
+  it('bin/run.js, as packed (no clone around it), prints what it needs, what it found and how to get it, and exits 1', async () => {
+    // A clone runs under ~/.node22 instead (test/host/clone.test.ts).
+    const packed = path.join(work, 'packed', 'bin', 'run.js')
+    await mkdir(path.dirname(packed), {recursive: true})
+    await copyFile(BIN, packed)
+    const result = await runProgram(node, [packed, 'cloud', 'config'], {env})
     expect(result.code).to.equal(1)
     expect(result.stdout).to.equal('')
     const lines = result.stderr.trimEnd().split('\n')

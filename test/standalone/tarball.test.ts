@@ -45,10 +45,18 @@ describe('standalone tarball (linux-x64)', function () {
     if (work) await rm(work, {force: true, recursive: true})
   })
 
-  it('names the Node it carries in --version', async () => {
+  it('introduces itself as pipecat with the Node it carries in --version', async () => {
     const result = await runProgram(pipecat, ['--version'], {env})
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(new RegExp(String.raw`^@pipecat-ai/plugin-cloud/\S+ linux-x64 node-v${BUNDLED_NODE.replaceAll('.', String.raw`\.`)}$`, 'mv'))
+    expect(result.stdout).to.match(new RegExp(String.raw`^pipecat/\d+\.\d+\.\d+ linux-x64 node-v${BUNDLED_NODE.replaceAll('.', String.raw`\.`)}\n$`, 'v'))
+  })
+
+  it('describes the program, not the plugin, at the top of --help', async () => {
+    const result = await runProgram(pipecat, ['--help'], {env})
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stdout).to.match(/^The Pipecat Cloud command line/v)
+    expect(result.stdout).not.to.include('oclif')
+    expect(result.stdout).to.include('$ pipecat [COMMAND]')
   })
 
   it('prints the configuration with cloud config --json', async () => {

@@ -45,7 +45,8 @@ async function authorize(signIn: SignIn, provider: Provider): Promise<TokenSet> 
     showSignInAddress(signIn, {headless: options.headless, session: session.signal, url: request.url})
     if (stdin.isTTY) {
       output.notice(
-        `If the browser is on another machine, it cannot reach this one: after approving, paste the address it ends on (${callback.redirectUri}?code=...) here and press Enter.`,
+        'If the browser is on another machine, it cannot reach this one: '
+        + `after approving, paste the address it ends on (${callback.redirectUri}?code=...) here and press Enter.`,
       )
     }
 
@@ -70,13 +71,17 @@ async function authorize(signIn: SignIn, provider: Provider): Promise<TokenSet> 
 }
 
 /** Exchanges the code while the browser waits, so its page tells the truth. */
-async function finishInBrowser(request: CallbackRequest, exchange: (answer: AuthorizationResponse) => Promise<TokenSet>): Promise<TokenSet> {
+async function finishInBrowser(
+  request: CallbackRequest,
+  exchange: (answer: AuthorizationResponse) => Promise<TokenSet>,
+): Promise<TokenSet> {
   try {
     const tokens = await exchange(authorizationResponse(request.params))
     request.respond({detail: 'You are signed in to Pipecat Cloud.', ok: true})
     return tokens
   } catch (error) {
-    const detail = error instanceof PipecatError && !(error instanceof InterruptedError) ? error.message : 'The sign-in could not be completed.'
+    const detail =
+      error instanceof PipecatError && !(error instanceof InterruptedError) ? error.message : 'The sign-in could not be completed.'
     request.respond({detail, ok: false})
     throw error
   }

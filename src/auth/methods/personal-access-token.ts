@@ -1,4 +1,7 @@
-/** `--with-token`: a personal access token from stdin (hidden on a terminal), for CI and scripts. The service checks it with the account lookups. */
+/**
+ * `--with-token`: a personal access token from stdin (hidden on a terminal),
+ * for CI and scripts. The service checks it with the account lookups.
+ */
 import type {SignInMethod} from './types.js'
 
 import {LoginError} from '../../errors.js'

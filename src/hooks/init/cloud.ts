@@ -16,7 +16,8 @@ const hook: Hook.Init = async function ({config, id}) {
   const major = Number(process.versions.node.split('.', 1)[0])
   if (major >= 22) return
   this.error(
-    `The Pipecat Cloud commands need Node.js 22 or newer, but ${config.bin} runs on Node.js ${process.version} (${process.execPath}). Install Node.js 22 (https://nodejs.org or your package manager) and run ${config.bin} with it.`,
+    `The Pipecat Cloud commands need Node.js 22 or newer, but ${config.bin} runs on Node.js ${process.version} (${process.execPath}). `
+    + `Install Node.js 22 (https://nodejs.org or your package manager) and run ${config.bin} with it.`,
     {exit: 1},
   )
 }

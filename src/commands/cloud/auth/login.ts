@@ -38,7 +38,10 @@ export default class Login extends BaseCommand<typeof Login> {
     '<%= config.bin %> <%= command.id %>',
     {command: '<%= config.bin %> <%= command.id %> --headless', description: 'Print the sign-in address instead of opening a browser.'},
     {command: '<%= config.bin %> <%= command.id %> --with-token < token.txt', description: 'Sign in with a personal access token.'},
-    {command: '<%= config.bin %> <%= command.id %> --headless --json', description: 'For agents: the address on stderr, the result as JSON.'},
+    {
+      command: '<%= config.bin %> <%= command.id %> --headless --json',
+      description: 'For agents: the address on stderr, the result as JSON.',
+    },
   ]
 
   static override flags = {

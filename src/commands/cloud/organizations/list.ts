@@ -1,4 +1,4 @@
-import type {OrganizationsReport} from '../../../organizations.js'
+import type {OrganizationsReport} from '../../../auth/organizations.js'
 
 import {BaseCommand} from '../../../base-command.js'
 
@@ -13,7 +13,7 @@ export default class OrganizationsList extends BaseCommand<typeof OrganizationsL
   static override summary = 'List the organizations you are a member of.'
 
   async run(): Promise<OrganizationsReport> {
-    const {listOrganizations, renderOrganizations} = await import('../../../organizations.js')
+    const {listOrganizations, renderOrganizations} = await import('../../../auth/organizations.js')
     return this.present(await listOrganizations(this.context), renderOrganizations)
   }
 }

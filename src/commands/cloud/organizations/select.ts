@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import type {SelectResult} from '../../../organizations.js'
+import type {SelectResult} from '../../../auth/organizations.js'
 
 import {BaseCommand} from '../../../base-command.js'
 import {UsageError} from '../../../errors.js'
@@ -39,7 +39,7 @@ export default class OrganizationsSelect extends BaseCommand<typeof Organization
       })
     }
 
-    const {renderSelect, selectOrganization} = await import('../../../organizations.js')
+    const {renderSelect, selectOrganization} = await import('../../../auth/organizations.js')
     return this.present(await selectOrganization(this.context, args.name ?? flags.organization), renderSelect)
   }
 }

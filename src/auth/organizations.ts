@@ -3,16 +3,16 @@
  * organizations, and which one is active (the file's `org`, or PIPECAT_ORG).
  * The official CLI's commands of the same names, on the same file.
  */
-import type {Organization} from './api/pipecat.js'
-import type {ConfigStore} from './config/file.js'
-import type {Context, FlowResult} from './context.js'
+import type {Organization} from '../account.js'
+import type {ConfigStore} from '../config/file.js'
+import type {Context, FlowResult} from '../context.js'
 
-import {readFirstLine} from './auth/stdin.js'
-import {type ConfigData, isTable} from './config/data.js'
-import {isReservedKey} from './config/document.js'
-import {settingText} from './config/settings.js'
-import {OrganizationError, UsageError} from './errors.js'
-import {organizationLabel, printable} from './text.js'
+import {type ConfigData, isTable} from '../config/data.js'
+import {isReservedKey} from '../config/document.js'
+import {settingText} from '../config/settings.js'
+import {OrganizationError, UsageError} from '../errors.js'
+import {organizationLabel, printable} from '../text.js'
+import {readFirstLine} from './stdin.js'
 
 export type OrganizationEntry = {
   active: boolean;
@@ -36,8 +36,12 @@ export type SelectResult = FlowResult & {
 export async function listOrganizations(context: Context): Promise<OrganizationsReport> {
   const {active, list} = await fetchOrganizations(context)
   const warnings: string[] = []
-  if (list.length === 0) warnings.push('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
-  else if (active && list.every(org => org.name !== active)) warnings.push(`The active organization "${active}" is not among this account's organizations.`)
+  if (list.length === 0) {
+    warnings.push('This account has no organization yet; finish the onboarding in the Pipecat Cloud dashboard.')
+  } else if (active && list.every(org => org.name !== active)) {
+    warnings.push(`The active organization "${active}" is not among this account's organizations.`)
+  }
+
   return {
     active,
     organizations: list.map(org => ({active: org.name === active, name: org.name, verboseName: org.verboseName ?? null})),
@@ -53,13 +57,16 @@ export async function listOrganizations(context: Context): Promise<Organizations
 export async function selectOrganization(context: Context, name: string | undefined): Promise<SelectResult> {
   if (!name && !context.stdin.isTTY) {
     throw new UsageError('No organization given, and there is no terminal to ask on.', {
-      suggestion: command => `Name it: \`${command('cloud organizations select')} NAME\` (\`${command('cloud organizations list')}\` shows the names).`,
+      suggestion: command =>
+        `Name it: \`${command('cloud organizations select')} NAME\` (\`${command('cloud organizations list')}\` shows the names).`,
     })
   }
 
   const {active, list} = await fetchOrganizations(context)
   if (list.length === 0) {
-    throw new OrganizationError('This account has no organization yet.', {suggestion: 'Finish the onboarding in the Pipecat Cloud dashboard, then try again.'})
+    throw new OrganizationError('This account has no organization yet.', {
+      suggestion: 'Finish the onboarding in the Pipecat Cloud dashboard, then try again.',
+    })
   }
 
   const chosen = name ? list.find(org => org.name === name) : await ask(context, list, active)
@@ -109,11 +116,17 @@ async function ask(context: Context, list: Organization[], active: null | string
 
   output.notice(`Type the number (1-${list.length}) or the name of the organization to use, and press Enter:`)
   const answer = await readFirstLine(context.stdin, context.signal)
-  if (!answer) throw new OrganizationError('No organization was chosen; nothing was changed.', {suggestion: command => `Run \`${command('cloud organizations select')}\` again.`})
+  if (!answer) {
+    throw new OrganizationError('No organization was chosen; nothing was changed.', {
+      suggestion: command => `Run \`${command('cloud organizations select')}\` again.`,
+    })
+  }
+
   const chosen = /^\d+$/v.test(answer) ? list[Number(answer) - 1] : list.find(org => org.name === answer)
   if (!chosen) {
     throw new OrganizationError(`"${printable(answer)}" is not one of the choices; nothing was changed.`, {
-      suggestion: command => `Run \`${command('cloud organizations select')}\` again and type a number from 1 to ${list.length}, or a name.`,
+      suggestion: command =>
+        `Run \`${command('cloud organizations select')}\` again and type a number from 1 to ${list.length}, or a name.`,
     })
   }
 

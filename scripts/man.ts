@@ -29,7 +29,7 @@ import {
 import {ERROR_CODES} from '../src/errors.js'
 import {
   bold,
-  name,
+  code,
   escape,
   italic,
   prose,

@@ -77,8 +77,8 @@ const EXIT_CODES: Array<[string, string]> = [
 ]
 
 /** error.code under --json, from the one record in src/errors.ts: the sentence, then the exit status. */
-const ERROR_CODE_LINES: Array<[string, string]> = ERROR_CODES.map(({code, exit, when}) => [
-  code,
+const ERROR_CODE_LINES: Array<[string, string]> = ERROR_CODES.map(({code: name, exit, when}) => [
+  name,
   `${when.charAt(0).toUpperCase()}${when.slice(1)} (exit ${exit}).`,
 ])
 

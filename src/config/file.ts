@@ -13,13 +13,11 @@ import {
   rename,
   stat,
 } from 'node:fs/promises'
-import {homedir, userInfo} from 'node:os'
 import nodePath from 'node:path'
-import {parse, stringify, TomlError} from 'smol-toml'
+import {stringify} from 'smol-toml'
 
 import {ConfigFileError, MalformedConfigError} from '../errors.js'
 import {uninterrupted} from '../interrupt.js'
-import {sleep} from '../wait.js'
 import {
   PreparedWrite,
   sweepTemporaryFiles,
@@ -27,10 +25,14 @@ import {
   WriteFailure,
 } from './atomic.js'
 import {repairBinding} from './binding.js'
-import {type ConfigData, isTable} from './data.js'
-import {isReservedKey, TOP_LEVEL_KEYS} from './document.js'
+import {type ConfigData} from './data.js'
 import {foreignLinkProblem, openedPath} from './links.js'
-import {isPrivateGroup} from './private-group.js'
+import {acquireLock, type HeldLock, releaseLock} from './lock.js'
+import {decodeUtf8, parseConfig} from './parse.js'
+import {checkTrust, octal} from './trust.js'
+
+export type {HeldLock} from './lock.js'
+export {defaultConfigPath, parseConfig} from './parse.js'
 
 export type ConfigSnapshot = {
   data: ConfigData;
@@ -41,82 +43,6 @@ export type ConfigSnapshot = {
   text?: string;
   /** Why a token in the file must not be used (permissions we could not repair), if any. */
   tokenUnusable?: string;
-}
-
-const logoutAdvice = (command: (id: string) => string) =>
-  `Run \`${command('cloud auth logout')}\` to reset it (the file is backed up first), then sign in again.`
-
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  const override = env.PIPECAT_CONFIG_PATH
-  if (override) return override.startsWith('~/') ? nodePath.join(homedir(), override.slice(2)) : override
-  return nodePath.join(homedir(), '.config', 'pipecatcloud', 'pipecatcloud.toml')
-}
-
-/** Parses and validates a config document; throws ConfigFileError naming the file and the problem. */
-export function parseConfig(text: string, file: string): ConfigData {
-  let data: ConfigData
-  try {
-    // Integers beyond 2^53 are kept exactly (as bigint), as Python reads them.
-    data = parse(text, {integersAsBigInt: 'asNeeded'})
-  } catch (error) {
-    const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : ''
-    const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
-    throw new MalformedConfigError(`The config file ${file} is not valid TOML${where}: ${reason}`, {suggestion: logoutAdvice})
-  }
-
-  // An expiry is seconds: a number, however large the file writes it.
-  if (typeof data.token_expires_at === 'bigint') data.token_expires_at = Number(data.token_expires_at)
-  for (const [key, value] of Object.entries(data)) {
-    // Own keys only: an organization named "constructor" is not Object's.
-    const expected = isReservedKey(key) ? TOP_LEVEL_KEYS[key] : undefined
-    if (expected && typeof value !== expected) {
-      throw new MalformedConfigError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
-        suggestion: logoutAdvice,
-      })
-    }
-
-    if (!expected && !isTable(value)) {
-      throw new MalformedConfigError(
-        `The config file ${file} is malformed: ${JSON.stringify(key)} must be an organization table ([${tomlKey(key)}]), not ${describe(value)}.`,
-        {suggestion: logoutAdvice},
-      )
-    }
-  }
-
-  // Nesting this deep parses (TOML headers have no limit) but cannot be written back; no config file looks like it.
-  if (isNestedDeeperThan(data, MAX_DEPTH)) {
-    throw new MalformedConfigError(`The config file ${file} is malformed: its tables are nested more than ${MAX_DEPTH} levels deep.`, {
-      suggestion: logoutAdvice,
-    })
-  }
-
-  return data
-}
-
-const MAX_DEPTH = 100
-
-function isNestedDeeperThan(data: ConfigData, limit: number): boolean {
-  const pending: Array<[unknown, number]> = [[data, 0]]
-  while (pending.length > 0) {
-    const [value, depth] = pending.pop()!
-    if (depth > limit) return true
-    if (Array.isArray(value)) for (const item of value) pending.push([item, depth + 1])
-    else if (isTable(value)) for (const item of Object.values(value)) pending.push([item, depth + 1])
-  }
-
-  return false
-}
-
-/** A key as a TOML header would spell it, on one line. */
-function tomlKey(key: string): string {
-  return /^[\w\-]+$/v.test(key) ? key : JSON.stringify(key)
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array'
-  if (value instanceof Date) return 'a date'
-  if (isTable(value)) return 'a table'
-  return `a ${typeof value}`
 }
 
 export type ConfigStoreOptions = {
@@ -170,7 +96,7 @@ export class ConfigStore {
     if (!opened) return {data: {}, exists: false}
     const {handle, stats} = opened
     try {
-      await this.checkTrust(stats)
+      await checkTrust(this.path, stats)
       const bytes = await handle.readFile().catch((error: unknown) => {
         throw this.readError(error)
       })
@@ -218,7 +144,7 @@ export class ConfigStore {
     await this.inspect()
     await this.ensureDirectory()
     const held: HeldLock = {compromised: false}
-    const release = await this.acquireLock(held)
+    const release = await acquireLock(this.path, held, this.signal)
     try {
       await sweepTemporaryFiles(await this.writeTarget())
       return await work(held)
@@ -286,44 +212,6 @@ export class ConfigStore {
     }
   }
 
-  /**
-   * Takes the lock, waiting while another command holds it. Each attempt is
-   * one step Ctrl-C cannot split (a lock taken but not yet registered for
-   * removal at exit would be left behind); the waits between them stay
-   * interruptible.
-   */
-  private async acquireLock(held: HeldLock): Promise<() => Promise<void>> {
-    // Loaded here, not at start-up: `cloud config` and --help never lock.
-    const {lock} = await import('proper-lockfile')
-    const options = {
-      lockfilePath: `${this.path}.lock`,
-      // Another command broke it as stale (this one was stopped): this one must not write on what it read.
-      onCompromised() {
-        held.compromised = true
-      },
-      realpath: false,
-      retries: 0,
-      stale: 10_000,
-    }
-    /* eslint-disable no-await-in-loop -- attempts are sequential by nature */
-    for (let attempt = 0, delay = 15; ; attempt++, delay = Math.min(delay * 1.3, 250)) {
-      this.signal?.throwIfAborted()
-      try {
-        return await uninterrupted(async () => lock(this.path, options))
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt >= LOCK_ATTEMPTS) {
-          throw new ConfigFileError(`Could not lock the config file ${this.path}: ${(error as Error).message}`, {
-            cause: error,
-            suggestion: `Another command may be updating it; try again. If none is running, delete ${this.path}.lock.`,
-          })
-        }
-      }
-
-      await sleep(delay, this.signal)
-    }
-    /* eslint-enable no-await-in-loop */
-  }
-
   private async ensureDirectory(): Promise<void> {
     const directory = nodePath.dirname(this.path)
     try {
@@ -336,59 +224,6 @@ export class ConfigStore {
     }
   }
 
-  /**
-   * Refuses a file (or its folder) someone else could have written: its hosts
-   * and paths decide where tokens are sent. Only we (or root) may own them,
-   * and neither may be writable by group or others (a folder may, with the
-   * sticky bit, as /tmp: others cannot replace a file of ours there).
-   */
-  private async checkTrust(file: Stats | undefined): Promise<void> {
-    const me = process.getuid?.()
-    if (me === undefined) return
-    const problems: string[] = []
-    const fixes: string[] = []
-    const owner = ownerName(me)
-    if (file) {
-      const mode = file.mode % 0o1_0000
-      if (file.uid !== me && file.uid !== 0) {
-        problems.push(`it is owned by another user (uid ${file.uid})`)
-        fixes.push(`\`chown ${owner} ${this.path} && chmod 600 ${this.path}\``)
-      } else if (isWritableByOthers(mode, file)) {
-        problems.push(`it is writable by other users (mode ${octal(mode)})`)
-        fixes.push(`\`chmod 600 ${this.path}\``)
-      }
-    }
-
-    for (const folder of await this.folders()) {
-      // eslint-disable-next-line no-await-in-loop -- one or two folders
-      const stats = await stat(folder).catch(() => {})
-      if (!stats) continue
-      const mode = stats.mode % 0o1_0000
-      if (stats.uid !== me && stats.uid !== 0) {
-        problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
-        fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
-      } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
-        problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
-        fixes.push(`\`chmod go-w ${folder}\``)
-      }
-    }
-
-    if (problems.length === 0) return
-    throw new ConfigFileError(
-      `The config file ${this.path} is not trusted: ${problems.join(' and ')}. Whoever can change it decides where your token is sent, so nothing in it was used.`,
-      {
-        suggestion: `Check that its settings are yours (hosts, paths, organization tables), then run ${fixes.join(' and ')}; or set PIPECAT_CONFIG_PATH to a file of your own.`,
-      },
-    )
-  }
-
-  /** The folder the path is in, and the one its symlink leads to if that differs. */
-  private async folders(): Promise<string[]> {
-    const given = nodePath.dirname(nodePath.resolve(this.path))
-    const target = await realpath(this.path).then(real => nodePath.dirname(real)).catch(() => given)
-    return target === given ? [given] : [given, target]
-  }
-
   /** Before writing: whatever is at the path must be a file we would read, in a folder we would trust. */
   private async inspect(): Promise<void> {
     await this.refuseForeignLink()
@@ -399,11 +234,11 @@ export class ConfigStore {
       // Nothing there yet (a part of the path that is not a folder is for ensureDirectory to report).
       const {code} = error as NodeJS.ErrnoException
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw this.readError(error)
-      return this.checkTrust(undefined)
+      return checkTrust(this.path, undefined)
     }
 
     if (!stats.isFile()) throw this.notRegular(stats)
-    return this.checkTrust(stats)
+    return checkTrust(this.path, stats)
   }
 
   private notRegular(stats: Stats): ConfigFileError {
@@ -528,7 +363,6 @@ async function configText(data: ConfigData, file: string, base?: ConfigSnapshot)
 type Change<T> = (snapshot: ConfigSnapshot) => Promise<{data?: ConfigData; result: T}> | {data?: ConfigData; result: T}
 
 /** The lock as this process holds it: `compromised` once another command broke it as stale. */
-export type HeldLock = {compromised: boolean}
 
 /** How many times update() reads, changes and writes when the file keeps changing under it. */
 const UPDATE_ROUNDS = 3
@@ -539,27 +373,8 @@ function identityOf(stats: Stats): string {
 }
 
 /** How often to try for a lock another command holds (about 25 s in all, backing off to 250 ms). */
-const LOCK_ATTEMPTS = 120
 
 /** Releases the lock as one step Ctrl-C cannot split (a lock left behind would block the next command for 10 s). */
-async function releaseLock(release: () => Promise<void>): Promise<void> {
-  await uninterrupted(async () => release().catch(() => {}))
-}
-
-const STICKY = 0o1000
-
-function hasBit(mode: number, bit: number): boolean {
-  return Math.floor(mode / bit) % 2 === 1
-}
-
-/** Writable by others, or by a group that is not its owner's private group (Ubuntu's umask 002 makes folders 0775). */
-function isWritableByOthers(mode: number, stats: Stats): boolean {
-  return hasBit(mode, 0o002) || (hasBit(mode, 0o020) && !isPrivateGroup(stats.gid, stats.uid))
-}
-
-function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0')
-}
 
 /** What a node that is not a regular file or a directory is, for a message. */
 function nodeKind(stats: Stats): string {
@@ -570,19 +385,3 @@ function nodeKind(stats: Stats): string {
   return 'an unknown kind of file'
 }
 
-/** The name to give chown: ours, or our uid when the system has no name for it. */
-function ownerName(uid: number): string {
-  try {
-    return userInfo().username
-  } catch {
-    return String(uid)
-  }
-}
-
-function decodeUtf8(bytes: Buffer, file: string): string {
-  try {
-    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
-  } catch {
-    throw new MalformedConfigError(`The config file ${file} is not valid UTF-8 text.`, {suggestion: logoutAdvice})
-  }
-}

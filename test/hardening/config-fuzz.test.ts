@@ -416,7 +416,7 @@ describe('hostile config files', () => {
     const details = new Map<string, fc.RunDetails<[Sample]>>()
 
     before(async function () {
-      this.timeout(300_000)
+      this.timeout(600_000)
       emulator = await startEmulator()
       // One property per command, all at once: each runs its files one after another.
       const runs = await Promise.all(COMMANDS.map(async command => fuzzCommand(command, emulator)))

@@ -47,7 +47,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.catch(cliError)
   }
 
-  /** The one way a command shows its result: the flow's lines for people, its warnings on stderr; the result itself is the --json document. */
+  /**
+   * The one way a command shows its result: the flow's lines for people, its warnings on stderr;
+   * the result itself is the --json document.
+   */
   protected present<R extends FlowResult>(result: R, render: (result: R) => string[]): R {
     for (const line of render(result)) this.context.output.log(line)
     for (const warning of result.warnings) this.context.output.warn(warning)
@@ -177,7 +180,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const [word] = (error as {args?: unknown[]}).args ?? []
     if (typeof word !== 'string' || word !== this.argv[0] || !this.id) return undefined
     // What can be typed below this command: its commands and topics (`cloud organizations`).
-    const names = [...this.config.commands.filter(command => !command.hidden).map(command => command.id), ...this.config.topics.map(topic => topic.name)]
+    const names = [
+      ...this.config.commands.filter(command => !command.hidden).map(command => command.id),
+      ...this.config.topics.map(topic => topic.name),
+    ]
     const below = [...new Set(names.filter(name => name.startsWith(`${this.id}:`)))]
     if (below.length === 0) return undefined
     const closest = closestCommand([...this.id.split(':'), word], below)
@@ -185,7 +191,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const cliError = new Errors.CLIError(`Unknown command: ${toConfiguredId(this.id, this.config)} ${word}`, {
       code: 'usage',
       exit: ExitCode.usage,
-      suggestions: [`${closest ? `Did you mean \`${this.commandRef(closest)}\`? ` : ''}Run \`${this.commandRef(this.id)} --help\` to see its commands.`],
+      suggestions: [
+        (closest ? `Did you mean \`${this.commandRef(closest)}\`? ` : '')
+        + `Run \`${this.commandRef(this.id)} --help\` to see its commands.`,
+      ],
     })
     cliError.name = 'Error'
     return cliError

@@ -23,7 +23,11 @@ export type Suggestion = ((command: (id: string) => string) => string) | string
  */
 export const ERROR_CODES = [
   {code: 'usage', exit: ExitCode.usage, when: 'an unknown command, or a flag or argument that could not be parsed'},
-  {code: 'not_logged_in', exit: ExitCode.notLoggedIn, when: 'no credentials, or the service rejected them and they could not be refreshed'},
+  {
+    code: 'not_logged_in',
+    exit: ExitCode.notLoggedIn,
+    when: 'no credentials, or the service rejected them and they could not be refreshed',
+  },
   {code: 'config', exit: ExitCode.failure, when: 'the config file cannot be read, trusted, parsed or written'},
   {code: 'network', exit: ExitCode.failure, when: 'the service could not be reached, or the connection broke'},
   {code: 'service', exit: ExitCode.failure, when: 'the service answered with an error or something unexpected'},

@@ -55,7 +55,10 @@ export class HttpStatusError extends ServiceError {
 /** The answers of this protocol are a few KB; a service sending more than this is broken or hostile, and is not read further. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
-/** This machine: 127.0.0.0/8 (also IPv4-mapped), [::1] and localhost. URL has already normalised the spelling (127.1, [0::1], LOCALHOST). */
+/**
+ * This machine: 127.0.0.0/8 (also IPv4-mapped), [::1] and localhost.
+ * URL has already normalised the spelling (127.1, [0::1], LOCALHOST).
+ */
 const LOOPBACK_HOST = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|\[::ffff:7f[\da-f]{2}:[\da-f]{1,4}\])$/v
 
 export function isLoopback(url: URL): boolean {
@@ -74,7 +77,9 @@ export function checkedUrl(input: string, what: string): URL {
   }
 
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url
-  throw new ServiceError(`Refusing to use the ${what} ${url.origin}: only https is allowed (plain http only for this machine: 127.0.0.1, localhost and [::1]).`, {
+  const message = `Refusing to use the ${what} ${url.origin}: only https is allowed `
+    + '(plain http only for this machine: 127.0.0.1, localhost and [::1]).'
+  throw new ServiceError(message, {
     suggestion: 'Use an https:// address.',
   })
 }
@@ -203,7 +208,10 @@ export class HttpClient {
   /** The same client, with every request also aborted by `signal`. */
   withSignal(signal: AbortSignal): HttpClient {
     const {activity, signal: ownSignal} = this.scope
-    return new HttpClient(this.got, this.agents, this.timeoutMs, {activity, signal: ownSignal ? AbortSignal.any([ownSignal, signal]) : signal})
+    return new HttpClient(this.got, this.agents, this.timeoutMs, {
+      activity,
+      signal: ownSignal ? AbortSignal.any([ownSignal, signal]) : signal,
+    })
   }
 }
 
@@ -221,7 +229,8 @@ function checkProxyVariables(env: NodeJS.ProcessEnv): void {
     const at = value.lastIndexOf('@')
     const shown = at === -1 ? value : `${/^[a-z][\w+.\-]*:\/\//iv.exec(value)?.[0] ?? ''}****${value.slice(at)}`
     throw new NetworkError(`The proxy variable ${name} is not a valid URL (${shown}).`, {
-      suggestion: `Fix or unset ${name}: it should look like https://proxy.example.com:8080, with user:password@ before the host if the proxy asks for them.`,
+      suggestion: `Fix or unset ${name}: it should look like https://proxy.example.com:8080, `
+        + 'with user:password@ before the host if the proxy asks for them.',
     })
   }
 }
@@ -232,14 +241,18 @@ function checkAudience(url: URL, {audience, bearer, form, json, searchParams}: R
   if (!isCarries) return
   const expected = audience === undefined ? undefined : new URL(audience).origin
   if (expected === url.origin) return
-  throw new ServiceError(`Refusing to send credentials to ${url.origin}: they belong to ${expected ?? 'no known service'}. Nothing was sent.`, {
+  const message = `Refusing to send credentials to ${url.origin}: they belong to ${expected ?? 'no known service'}. Nothing was sent.`
+  throw new ServiceError(message, {
     suggestion: command => `Check the PIPECAT_*_PATH settings and the organization tables (\`${command('cloud config')}\` shows them).`,
   })
 }
 
 function answerTooLarge(host: string): ServiceError {
-  return new ServiceError(`${host} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, far more than any answer this CLI expects; the answer was not read further.`, {
-    suggestion: command => `Check that PIPECAT_API_HOST points at Pipecat Cloud (\`${command('cloud config')}\` shows it); a proxy or captive portal in the way can do this too.`,
+  const message = `${host} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, `
+    + 'far more than any answer this CLI expects; the answer was not read further.'
+  return new ServiceError(message, {
+    suggestion: command => `Check that PIPECAT_API_HOST points at Pipecat Cloud (\`${command('cloud config')}\` shows it); `
+      + 'a proxy or captive portal in the way can do this too.',
   })
 }
 
@@ -277,8 +290,13 @@ function suggestionFor(status: number, body: unknown, retryAfter?: string): Sugg
     return 'The service is busy or having trouble; try again in a minute.'
   }
 
-  if (body === notJson) return 'Something between you and the service (a proxy, firewall or VPN) may be blocking it; check your network and HTTPS_PROXY / NO_PROXY, then try again.'
-  return command => `Check the service settings (\`${command('cloud config')}\` shows them), then try again; if it keeps happening, update the plugin.`
+  if (body === notJson) {
+    return 'Something between you and the service (a proxy, firewall or VPN) may be blocking it; '
+      + 'check your network and HTTPS_PROXY / NO_PROXY, then try again.'
+  }
+
+  return command => `Check the service settings (\`${command('cloud config')}\` shows them), then try again; `
+    + 'if it keeps happening, update the plugin.'
 }
 
 /** Retry-After as seconds from now: a number of seconds or an HTTP date. */
@@ -309,8 +327,10 @@ function networkError(error: RequestError, {host, secrets, signal, timeoutMs}: A
   }
 
   if (UNTRUSTED_CERTIFICATE.has(code)) {
-    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${secrets.scrub(error.message.split('\n', 1)[0] ?? '')}).`, {
-      suggestion: 'If this host, or a proxy in the way, uses its own certificate authority, set NODE_EXTRA_CA_CERTS to that authority\'s certificate (a PEM file), then try again.',
+    const detail = secrets.scrub(error.message.split('\n', 1)[0] ?? '')
+    return new NetworkError(`Could not reach ${host}: its certificate is not trusted (${detail}).`, {
+      suggestion: 'If this host, or a proxy in the way, uses its own certificate authority, '
+        + 'set NODE_EXTRA_CA_CERTS to that authority\'s certificate (a PEM file), then try again.',
     })
   }
 
@@ -324,7 +344,9 @@ function networkError(error: RequestError, {host, secrets, signal, timeoutMs}: A
     ERR_GOT_REQUEST_ERROR: 'the request failed',
   }
   const isTimedOut = error.name === 'TimeoutError' || code === 'ETIMEDOUT'
-  const reason = isTimedOut ? `no answer within ${formatSeconds(timeoutMs)}` : ((Object.hasOwn(reasons, code) ? reasons[code] : undefined) ?? secrets.scrub(error.message.split('\n', 1)[0] ?? ''))
+  const reason = isTimedOut
+    ? `no answer within ${formatSeconds(timeoutMs)}`
+    : ((Object.hasOwn(reasons, code) ? reasons[code] : undefined) ?? secrets.scrub(error.message.split('\n', 1)[0] ?? ''))
   return new NetworkError(`Could not reach ${host}: ${reason}.`, {suggestion})
 }
 

@@ -133,7 +133,9 @@ export class PipecatApi {
     const user = (body as Record<string, unknown> | undefined)?.user as Record<string, unknown> | undefined
     if (typeof user?.userId !== 'string') throw this.unexpected('whoami_path')
     const emails = Array.isArray(user.emails) ? user.emails : []
-    const first = emails.map(entry => (entry as Record<string, unknown> | undefined)?.emailAddress).find(email => typeof email === 'string')
+    const first = emails
+    .map(entry => (entry as Record<string, unknown> | undefined)?.emailAddress)
+    .find(email => typeof email === 'string')
     return {email: first, userId: user.userId}
   }
 
@@ -142,14 +144,20 @@ export class PipecatApi {
     return new PipecatApi(this.http.withSignal(signal), this.settings)
   }
 
-  private async get(path: Parameters<PipecatApi['url']>[0], token?: string, params?: Record<string, string>, options: RequestOptions = {}): Promise<unknown> {
+  private async get(
+    path: Parameters<PipecatApi['url']>[0],
+    token?: string,
+    params?: Record<string, string>,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
     const {body} = await this.http.request(this.url(path, params), {...options, audience: this.origin(), bearer: token})
     return body
   }
 
   private unexpected(path: string): ServiceError {
     const {host} = new URL(settingText(this.settings, 'api_host'))
-    return new ServiceError(`${host} answered ${settingText(this.settings, path as 'whoami_path')} with something this version does not understand.`, {
+    const setting = settingText(this.settings, path as 'whoami_path')
+    return new ServiceError(`${host} answered ${setting} with something this version does not understand.`, {
       suggestion: 'Try again; if it keeps happening, update the plugin.',
     })
   }

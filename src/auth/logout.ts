@@ -131,7 +131,9 @@ function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
       `The config file ${result.configPath} could not be read; it was moved to ${result.backup}.`,
       'You are logged out: no credentials are stored. Its settings and organization tables are in the backup.',
     )
-    stderr.push(`If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`)
+    stderr.push(
+      `If it held a session, that session was not revoked on the service; to end it everywhere, sign out at ${result.signOutUrl}`,
+    )
   } else if (result.newerSignInKept) {
     stdout.push(
       revocationLine(result),
@@ -140,7 +142,10 @@ function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
     const warning = revocationWarning(result)
     if (warning) stderr.push(warning)
   } else if (result.wasLoggedIn) {
-    stdout.push(revocationLine(result), `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`)
+    stdout.push(
+      revocationLine(result),
+      `Logged out: removed the credentials from ${result.configPath} (the organization settings were kept).`,
+    )
     const warning = revocationWarning(result)
     if (warning) stderr.push(warning)
   } else if (result.environmentToken) {
@@ -159,7 +164,8 @@ function describe(result: Outcome): {stderr: string[]; stdout: string[]} {
 /** The stdout line for each outcome; the unconfirmed ones are warnings, on stderr. */
 function revocationLine({revocation, signOutUrl: url}: Outcome): string {
   const lines: Record<Revocation, string> = {
-    'not-attempted': `There was no session to revoke on the service (no refresh token was stored). To sign out of the dashboard too, visit ${url}`,
+    'not-attempted': 'There was no session to revoke on the service (no refresh token was stored). '
+      + `To sign out of the dashboard too, visit ${url}`,
     'not-confirmed': '',
     'not-sent': '',
     revoked: 'Your session was revoked on Pipecat Cloud.',
@@ -171,16 +177,19 @@ function revocationLine({revocation, signOutUrl: url}: Outcome): string {
 
 function revocationWarning({revocation, revocationDetail, signOutUrl: url}: Outcome): string | undefined {
   if (revocation === 'service-unavailable') {
-    return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); it will expire on its own within 24 hours.'
+    return 'Pipecat Cloud could not revoke your session right now (503, the revocation service is down); '
+      + 'it will expire on its own within 24 hours.'
   }
 
   if (revocation === 'not-sent') {
-    return `Your session was not revoked: it was ${revocationDetail ?? 'issued by another service'}, and its tokens are not sent to another service. `
+    return `Your session was not revoked: it was ${revocationDetail ?? 'issued by another service'}, `
+      + 'and its tokens are not sent to another service. '
       + 'It stays valid until it expires (within 24 hours); to end it now, sign out on the service that issued it.'
   }
 
   if (revocation === 'not-confirmed') {
-    return `Pipecat Cloud did not confirm that your session was revoked (${revocationDetail ?? 'no answer'}); it stays valid until it expires (within 24 hours). To end it now, sign out at ${url}`
+    return `Pipecat Cloud did not confirm that your session was revoked (${revocationDetail ?? 'no answer'}); `
+      + `it stays valid until it expires (within 24 hours). To end it now, sign out at ${url}`
   }
 
   return undefined

@@ -43,9 +43,14 @@ export type CallbackRequest = {
 
 type ErrorPage = {detail: string; status: number; title: string}
 
-const alreadyAnswered: ErrorPage = {detail: 'This sign-in has already received an answer. Return to your terminal.', status: 409, title: 'Already answered'}
+const alreadyAnswered: ErrorPage = {
+  detail: 'This sign-in has already received an answer. Return to your terminal.',
+  status: 409,
+  title: 'Already answered',
+}
 const notThisSignIn: ErrorPage = {
-  detail: 'This answer does not belong to this sign-in (its state does not match), so it was ignored. The sign-in in your terminal is still waiting for its own answer.',
+  detail: 'This answer does not belong to this sign-in (its state does not match), so it was ignored. '
+    + 'The sign-in in your terminal is still waiting for its own answer.',
   status: 400,
   title: 'Not this sign-in',
 }
@@ -138,7 +143,12 @@ export async function loopbackCallback(ports: readonly number[] = CALLBACK_PORTS
 }
 
 /** Answers everything but the first sign-in redirect at once; returns that one for the login to decide on. */
-function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<ServerResponse>, isDelivered: boolean): CallbackRequest | undefined {
+function routeCallback(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pending: Set<ServerResponse>,
+  isDelivered: boolean,
+): CallbackRequest | undefined {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   if (url.pathname !== CALLBACK_PATH) {
     sendPage(res, {detail: 'There is nothing here.', status: 404, title: 'Not found'})
@@ -154,7 +164,9 @@ function routeCallback(req: IncomingMessage, res: ServerResponse, pending: Set<S
 
   const {searchParams: params} = url
   if (!params.has('code') && !params.has('error')) {
-    sendPage(res, {detail: 'This address expects the redirect from the Pipecat Cloud sign-in page.', status: 400, title: 'Not a sign-in answer'})
+    sendPage(res, {
+      detail: 'This address expects the redirect from the Pipecat Cloud sign-in page.', status: 400, title: 'Not a sign-in answer',
+    })
     return undefined
   }
 
@@ -273,7 +285,10 @@ function listPorts(ports: readonly number[]): string {
 }
 
 async function closeServer(server: Server, pending: Set<ServerResponse>): Promise<void> {
-  for (const res of pending) sendPage(res, {detail: 'The sign-in was stopped in the terminal. Nothing was saved.', status: 400, title: 'Sign-in stopped'})
+  for (const res of pending) {
+    sendPage(res, {detail: 'The sign-in was stopped in the terminal. Nothing was saved.', status: 400, title: 'Sign-in stopped'})
+  }
+
   const closed = new Promise<void>(resolve => {
     server.close(() => {
       resolve()
@@ -289,7 +304,10 @@ async function closeServer(server: Server, pending: Set<ServerResponse>): Promis
 }
 
 /** Self-contained HTML: no scripts, no external resources, everything echoed escaped. */
-function sendPage(res: ServerResponse, {detail, headers = {}, status, title}: {detail: string; headers?: Record<string, string>; status: number; title: string}): void {
+function sendPage(
+  res: ServerResponse,
+  {detail, headers = {}, status, title}: {detail: string; headers?: Record<string, string>; status: number; title: string},
+): void {
   if (res.headersSent) return
   const isSuccess = status === 200
   const hint = isSuccess ? 'You can close this tab and return to your terminal.' : 'Return to your terminal for details.'

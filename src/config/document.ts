@@ -72,5 +72,7 @@ export const TABLE_CREDENTIAL_KEYS = ['token', 'refresh_token', 'token_expires_a
 /** The tables credentials may sit in: the file's active organization's (where the official CLI looks) and PIPECAT_ORG's. */
 export function credentialTables(data: ConfigData, envOrg?: string): Array<[string, Record<string, unknown>]> {
   const names = new Set([envOrg, typeof data.org === 'string' ? data.org : undefined].filter((name): name is string => Boolean(name)))
-  return [...names].flatMap(name => (Object.hasOwn(data, name) && isTable(data[name]) ? [[name, data[name]] as [string, Record<string, unknown>]] : []))
+  return [...names].flatMap(name => (
+    Object.hasOwn(data, name) && isTable(data[name]) ? [[name, data[name]] as [string, Record<string, unknown>]] : []
+  ))
 }

@@ -53,7 +53,10 @@ export type ConfigStoreOptions = {
 }
 
 export class ConfigStore {
-  /** Where the file was when last read, through any symlink (null: there was none); writes go there, never through a link planted since. */
+  /**
+   * Where the file was when last read, through any symlink (null: there was none);
+   * writes go there, never through a link planted since.
+   */
   private readAt?: null | string
   private readonly signal?: AbortSignal
   private readonly warn: (message: string) => void
@@ -307,7 +310,8 @@ export class ConfigStore {
       } catch {}
     }
 
-    return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. Run \`chmod 600 ${this.path}\`.`
+    return `${this.path} is accessible to other users (mode ${was}) and its permissions could not be fixed. `
+      + `Run \`chmod 600 ${this.path}\`.`
   }
 
   /** A symlink at the path that another user planted where others can write: ConfigFileError. */
@@ -315,7 +319,8 @@ export class ConfigStore {
     const problem = await foreignLinkProblem(this.path)
     if (!problem) return
     throw new ConfigFileError(`The config file ${this.path} is not trusted: ${problem}.`, {
-      suggestion: 'Nothing was read or written. Set PIPECAT_CONFIG_PATH to a file in a folder of your own, or ask whoever made the link to remove it.',
+      suggestion: 'Nothing was read or written. '
+        + 'Set PIPECAT_CONFIG_PATH to a file in a folder of your own, or ask whoever made the link to remove it.',
     })
   }
 

@@ -37,14 +37,16 @@ export function parseConfig(text: string, file: string): ConfigData {
     // Own keys only: an organization named "constructor" is not Object's.
     const expected = isReservedKey(key) ? TOP_LEVEL_KEYS[key] : undefined
     if (expected && typeof value !== expected) {
-      throw new MalformedConfigError(`The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`, {
-        suggestion: logoutAdvice,
-      })
+      throw new MalformedConfigError(
+        `The config file ${file} is malformed: ${JSON.stringify(key)} must be a ${expected}, not ${describe(value)}.`,
+        {suggestion: logoutAdvice},
+      )
     }
 
     if (!expected && !isTable(value)) {
       throw new MalformedConfigError(
-        `The config file ${file} is malformed: ${JSON.stringify(key)} must be an organization table ([${tomlKey(key)}]), not ${describe(value)}.`,
+        `The config file ${file} is malformed: ${JSON.stringify(key)} `
+        + `must be an organization table ([${tomlKey(key)}]), not ${describe(value)}.`,
         {suggestion: logoutAdvice},
       )
     }

@@ -32,7 +32,11 @@ export {redact} from './redact.js'
 export function configReport({settings, snapshot, store}: LoadedConfig, now = Date.now() / 1000): ConfigReport {
   const entries = SETTING_NAMES.map(name => {
     const {env, source, value} = settings[name]
-    return [name, {env, source: source ?? null, value: value === undefined ? null : (redactValue(name, value, isPlainSetting) as number | string)}]
+    return [name, {
+      env,
+      source: source ?? null,
+      value: value === undefined ? null : (redactValue(name, value, isPlainSetting) as number | string),
+    }]
   })
   const expiresAt = expiryFrom(settings.token_expires_at.value)
   const tokenExpiry = expiresAt !== undefined && settings.token.value ? (expiryOf(expiresAt, now) ?? null) : null

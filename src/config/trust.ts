@@ -52,9 +52,11 @@ export async function checkTrust(path: string, file: Stats | undefined): Promise
 
   if (problems.length === 0) return
   throw new ConfigFileError(
-    `The config file ${path} is not trusted: ${problems.join(' and ')}. Whoever can change it decides where your token is sent, so nothing in it was used.`,
+    `The config file ${path} is not trusted: ${problems.join(' and ')}. `
+    + 'Whoever can change it decides where your token is sent, so nothing in it was used.',
     {
-      suggestion: `Check that its settings are yours (hosts, paths, organization tables), then run ${fixes.join(' and ')}; or set PIPECAT_CONFIG_PATH to a file of your own.`,
+      suggestion: `Check that its settings are yours (hosts, paths, organization tables), then run ${fixes.join(' and ')}; `
+        + 'or set PIPECAT_CONFIG_PATH to a file of your own.',
     },
   )
 }

@@ -21,7 +21,10 @@ export function installLocaleCompare(env: NodeJS.ProcessEnv = process.env): () =
   const original = String.prototype.localeCompare
   // eslint-disable-next-line no-extend-native -- the same results, without the collator; see above
   String.prototype.localeCompare = function (this: string, that: string, ...rest: unknown[]): number {
-    if (typeof that === 'string' && rest.length === 0 && PLAIN.test(this) && PLAIN.test(that)) return this < that ? -1 : (this > that ? 1 : 0)
+    if (typeof that === 'string' && rest.length === 0 && PLAIN.test(this) && PLAIN.test(that)) {
+      return this < that ? -1 : (this > that ? 1 : 0)
+    }
+
     return original.apply(this, [that, ...rest] as Parameters<typeof original>)
   }
 

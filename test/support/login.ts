@@ -3,15 +3,13 @@
  * process, or on a pseudo-terminal) against the emulator, and waiting for
  * what it prints.
  */
-import {spawn} from 'node:child_process'
-
 import type {Emulator} from '../emulator/server.js'
 
 import {
-  BIN,
-  cleanEnv,
   type CliResult,
+  onTerminal as onTerminalCli,
   startCli,
+  type TerminalRun,
 } from './cli.js'
 import {emulatorEnv, type TempConfig} from './config.js'
 import {waitFor} from './poll.js'
@@ -74,27 +72,7 @@ export async function finished(run: LoginRun): Promise<CliResult> {
   return run.result
 }
 
-/**
- * `cloud auth login` on a pseudo-terminal (util-linux `script`): what the test
- * writes is typed on the keyboard, what the CLI prints (stdout and stderr,
- * with the terminal's echo) comes back.
- */
-export function onTerminal(emu: Emulator, config: TempConfig, args: string[]) {
-  const command = [process.execPath, BIN, 'cloud', 'auth', 'login', ...args].map(word => `'${word}'`).join(' ')
-  const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {env: cleanEnv(emulatorEnv(emu, config)), stdio: ['pipe', 'pipe', 'pipe']})
-  let seen = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    seen += chunk
-  })
-  const exited = new Promise<null | number>(resolve => {
-    child.on('close', code => {
-      resolve(code)
-    })
-  })
-  const waitForText = async (pattern: RegExp): Promise<string> =>
-    waitFor(() => pattern.exec(seen)?.[0], {what: () => `${pattern}; saw:\n${seen}`})
-
-  return {
-    child, exited, seen: () => seen, type: (text: string) => child.stdin.write(text), waitFor: waitForText,
-  }
+/** `cloud auth login` on a pseudo-terminal (see onTerminal in cli.ts), against the emulator and a config file. */
+export function onTerminal(emu: Emulator, config: TempConfig, args: string[]): TerminalRun {
+  return onTerminalCli(['cloud', 'auth', 'login', ...args], emulatorEnv(emu, config))
 }

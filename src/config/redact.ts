@@ -69,11 +69,11 @@ const KNOWN_PREFIXES = [
 /** Secrets inside any value: a known token prefix and what follows it. */
 const TOKEN_IN_TEXT = new RegExp(String.raw`(?<![A-Za-z0-9])(${KNOWN_PREFIXES.join('|')})[\w\-.~+\/=]+`, 'gv')
 /** URL userinfo: `scheme://user:password@`. */
-const USERINFO = /(?<scheme>[a-z][a-z0-9+.\-]*:\/\/)[^\s\/?#@]+@/giv
+const USERINFO = /(?<scheme>[a-z][a-z0-9+.\-]{0,31}:\/\/)[^\s\/?#@]+@/giv
 /** A query parameter (or fragment parameter) whose name says it is secret. */
 // Built from a string: TypeScript's check of regular expression literals rejects `&` in a v-mode class, which is valid.
 // eslint-disable-next-line prefer-regex-literals -- see above
-const QUERY_PARAMETER = new RegExp(String.raw`(?<lead>[?&#;])(?<name>[^\s=&#]+)=(?<value>[^\s&#]*)`, 'gv')
+const QUERY_PARAMETER = new RegExp(String.raw`(?<lead>[?&#;])(?<name>[^\s=&#]{1,64})=(?<value>[^\s&#]*)`, 'gv')
 
 /** The words of a key: `clientSecret`, `client-secret`, `client_secret` all give client, secret. */
 function keyWords(key: string): string[] {

@@ -239,10 +239,10 @@ function expectCalm(result: CliResult, secrets: string[] = []): void {
   expectNoLeaks(result, ...secrets)
 }
 
-/** One command on one hostile file, with everything the user could see or lose checked. */
 /** The plugin's own table: the host the credentials are bound to. */
 const BINDING = '@pipecat-ai/plugin-cloud'
 
+/** One command on one hostile file, with everything the user could see or lose checked. */
 async function checkCommand(command: Command, emulator: Emulator, {bytes, secrets}: Sample): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pipecat-fuzz-'))
   const file = path.join(dir, 'pipecatcloud.toml')

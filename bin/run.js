@@ -2,6 +2,8 @@
 // Checked before anything else is loaded: on older Node, @oclif/core and
 // node:module's compile cache fail with a stack trace instead of this line.
 import {existsSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 // A clone (src/ beside bin/, never in the package) runs under ~/.node22 and builds itself first when needed.
 const clone = existsSync(new URL('../src', import.meta.url)) ? new URL('../scripts/clone.mjs', import.meta.url) : undefined
@@ -34,6 +36,14 @@ const {installLocaleCompare} = await import('../dist/start-up/locale-compare.js'
 installLocaleCompare()
 
 const {execute} = await import('@oclif/core')
+const {readFile} = await import('node:fs/promises')
+
+// Here the plugin is the CLI: a mistyped top-level command is ours to report (src/hooks/command-not-found/root.ts).
+// In a host this file never runs, and the host's own handler stays the only one.
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pjson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'))
+// eslint-disable-next-line camelcase -- oclif's name for the event
+pjson.oclif.hooks = {...pjson.oclif.hooks, command_not_found: './dist/hooks/command-not-found/root'}
 
 // `pipecat ... | head` closes stdout early: end quietly, as other CLIs do.
 process.stdout.on('error', error => {
@@ -41,4 +51,4 @@ process.stdout.on('error', error => {
   throw error
 })
 
-await execute({dir: import.meta.url})
+await execute({loadOptions: {isRoot: true, pjson, root}})

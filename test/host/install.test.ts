@@ -126,6 +126,13 @@ describe('host CLI', function () {
       expect(extra.stderr).to.equal('Error: Unexpected argument: extra\nTry this: Run `acme cloud auth whoami --help` to see what it accepts.\n')
     })
 
+    it("a mistyped top-level command is the host's own handler's to report (the plugin adds no hook of its own)", async () => {
+      const typo = await spaceHost.run(['clod'])
+      expect(typo.code).to.equal(127)
+      expect(typo.stderr).to.include('clod is not a acme command')
+      expect(typo.stderr).not.to.include('Unknown command')
+    })
+
     it('lists the plugin among the installed plugins', async () => {
       const result = await spaceHost.run(['plugins'])
       expect(result.code, result.stderr).to.equal(0)
@@ -198,6 +205,10 @@ describe('host CLI', function () {
       const result = await spaceHost.run(['cloud', '--help'], {script: path.join(installed, 'bin', 'run.js')})
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout).to.include('$ pipecat cloud --config')
+      // There the plugin is the CLI: a mistyped top-level command is its own to report, as in a clone.
+      const typo = await spaceHost.run(['clod'], {script: path.join(installed, 'bin', 'run.js')})
+      expect(typo.code).to.equal(2)
+      expect(typo.stderr).to.equal('Error: Unknown command: clod\nTry this: Did you mean `pipecat cloud`? Run `pipecat --help` to see its commands.\n')
     })
   })
 
@@ -242,6 +253,13 @@ describe('host CLI', function () {
       // help wraps long lines: a name may be split across two
       expect(result.stdout.replaceAll(/\s+/gv, ' ')).to.include('acme cloud:config')
       expect(result.stdout).not.to.match(/\bcloud (?:config|auth)\b/v)
+    })
+
+    it("a mistyped top-level command: oclif's own answer there, not the plugin's", async () => {
+      const typo = await colonHost.run(['clod'])
+      expect(typo.code).to.equal(2)
+      expect(typo.stderr).to.include('command clod not found')
+      expect(typo.stderr).not.to.include('Unknown command')
     })
 
     it('prints the configuration with cloud:config --json', async () => {

@@ -103,13 +103,21 @@ describe('standalone tarball (linux-x64)', function () {
   })
 
   describe('a mistyped command', () => {
-    // On a terminal too (where @oclif/plugin-not-found would ask): `script` gives the command one.
+    // On a terminal too (where a not-found plugin would ask "Did you mean ...? (y/n)"): `script` gives the command one.
     const onTerminal = async (words: string) => runProgram('script', ['-qec', `${pipecat} ${words}`, '/dev/null'], {env, input: 'y\n'})
 
     it('a mistyped cloud command: said as typed, the closest command suggested, exit 2 as in a clone or a host', async () => {
       const result = await onTerminal('cloud auth whomai')
       expect(result.stdout).to.include('Error: Unknown command: cloud auth whomai')
       expect(result.stdout).to.include('Try this: Did you mean `pipecat cloud auth whoami`?')
+      expect(result.code).to.equal(2)
+    })
+
+    it('a mistyped top-level command: the same, with no question asked, exit 2 as in a clone', async () => {
+      const result = await onTerminal('clod auth whoami')
+      expect(result.stdout).to.include('Error: Unknown command: clod\r\n'
+        + 'Try this: Did you mean `pipecat cloud`? Run `pipecat --help` to see its commands.')
+      expect(result.stdout).not.to.match(/\(y\/n\)|not a pipecat command/v)
       expect(result.code).to.equal(2)
     })
 

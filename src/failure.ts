@@ -1,0 +1,31 @@
+/**
+ * How a failure is shown, wherever it is caught (a command's catch(), the
+ * root CLI's unknown-command hook): two lines on stderr for people, one JSON
+ * document on stdout under --json.
+ */
+import {type Errors, type Interfaces, ux} from '@oclif/core'
+
+import {ExitCode} from './errors.js'
+import {jsonSafe, oneLine} from './text.js'
+
+/** What went wrong, then what to do: each one line, unwrapped (logs and agents read them whole). */
+export function failureLines(error: Errors.CLIError): string[] {
+  const lines = [`${ux.colorize('red', 'Error:')} ${oneLine(error.message)}`]
+  if (error.suggestions?.length) lines.push(`Try this: ${oneLine(error.suggestions.join(' '))}`)
+  return lines
+}
+
+/** Under --json: what went wrong, its kind, the exit code and what to do. */
+export function failureJson(error: unknown): unknown {
+  const {code, message, oclif, suggestions} = error as Errors.CLIError
+  return {
+    error: {
+      code: code ?? 'internal', exit: oclif?.exit ?? ExitCode.failure, message, suggestions: suggestions ?? [],
+    },
+  }
+}
+
+/** A --json document as printed: pretty, in the CLI's theme, with bidi, C1 and other invisible controls escaped. */
+export function jsonText(json: unknown, theme?: Interfaces.Theme): string {
+  return jsonSafe(ux.colorizeJson(json, {pretty: true, theme: theme?.json}))
+}

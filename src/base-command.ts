@@ -52,7 +52,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * the result itself is the --json document.
    */
   protected present<R extends FlowResult>(result: R, render: (result: R) => string[]): R {
-    for (const line of render(result)) this.context.output.log(line)
+    // Under --json the document is the result: the lines for people are not even rendered.
+    if (!this.jsonEnabled()) for (const line of render(result)) this.context.output.log(line)
     for (const warning of result.warnings) this.context.output.warn(warning)
     return result
   }

@@ -25,7 +25,11 @@ export function failureJson(error: unknown): unknown {
   }
 }
 
-/** A --json document as printed: pretty, in the CLI's theme, with bidi, C1 and other invisible controls escaped. */
+/**
+ * A --json document as printed: pretty, in the CLI's theme when it has one for JSON (without one, oclif's
+ * colorizeJson would tokenize the text only to join it again), with bidi, C1 and other invisible controls escaped.
+ */
 export function jsonText(json: unknown, theme?: Interfaces.Theme): string {
-  return jsonSafe(ux.colorizeJson(json, {pretty: true, theme: theme?.json}))
+  const text = theme?.json ? ux.colorizeJson(json, {pretty: true, theme: theme.json}) : JSON.stringify(json, undefined, 2)
+  return jsonSafe(text)
 }

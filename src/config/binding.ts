@@ -17,9 +17,9 @@
  * `method` records how the credentials were obtained, when the plugin
  * obtained them; credentials another program wrote are told apart by shape.
  */
-import {createHash} from 'node:crypto'
 
 import {AUTH_METHODS, type AuthMethod} from '../account.js'
+import {nodeCrypto} from '../crypto.js'
 import {type ConfigData, isTable} from './data.js'
 
 /** The table's name: an organization name cannot hold `@` or `/` (it is a path segment of the API). */
@@ -38,7 +38,7 @@ type Secrets = {refreshToken?: string; token: string}
 export function credentialFingerprint({refreshToken, token}: Secrets): string {
   // an empty refresh token (what a personal access token is stored with) is none
   const secret = refreshToken === undefined || refreshToken === '' ? token : refreshToken
-  return `sha256:${createHash('sha256').update(secret, 'utf8').digest('base64url')}`
+  return `sha256:${nodeCrypto().createHash('sha256').update(secret, 'utf8').digest('base64url')}`
 }
 
 /** The credentials a document holds, as the fingerprint reads them; undefined when it holds none. */

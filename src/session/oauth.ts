@@ -4,7 +4,6 @@
  * URL, the code exchange and the refresh grant. docs/protocol.md says why
  * each check exists.
  */
-import {createHash, randomBytes} from 'node:crypto'
 
 import type {AuthConfig} from '../api/pipecat.js'
 
@@ -14,6 +13,7 @@ import {
   HttpStatusError,
   serviceDetail,
 } from '../api/http.js'
+import {nodeCrypto} from '../crypto.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
 import {isSameSecret} from '../secret.js'
 import {printable} from '../text.js'
@@ -82,7 +82,7 @@ function discoveryProblem(document: Record<string, unknown> | undefined, expecte
 
 /** RFC 7636 S256: BASE64URL(SHA256(verifier)), no padding. */
 export function codeChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url')
+  return nodeCrypto().createHash('sha256').update(verifier).digest('base64url')
 }
 
 export type AuthorizationRequest = {
@@ -92,8 +92,8 @@ export type AuthorizationRequest = {
 }
 
 export function authorizationRequest(provider: Provider, redirectUri: string): AuthorizationRequest {
-  const verifier = randomBytes(32).toString('base64url')
-  const state = randomBytes(24).toString('base64url')
+  const verifier = nodeCrypto().randomBytes(32).toString('base64url')
+  const state = nodeCrypto().randomBytes(24).toString('base64url')
   const url = new URL(provider.authorizationEndpoint)
   const params = {
     client_id: provider.clientId,

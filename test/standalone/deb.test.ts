@@ -70,6 +70,9 @@ describe('standalone .deb (amd64)', function () {
     const fields = Object.fromEntries(lines.map((line): [string, string] => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]))
     const {author} = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {author: string}
     expect(fields.Maintainer).to.equal(author).and.to.match(/^[^<>]+ <[^<>\s@]+@[^<>\s@]+>$/v)
+    // A real address: no domain reserved for examples and tests (RFC 2606, RFC 6761).
+    const domain = /@([^>]+)>$/v.exec(author)![1]!
+    expect(domain).not.to.match(/(?:^|\.)(?:invalid|test|example|localhost|local|example\.(?:com|net|org))$/iv)
     expect(fields).to.include({Package: 'pipecat', Priority: 'optional', Section: 'utils'})
     expect(fields.Description).to.match(/^The Pipecat Cloud command line/v)
     expect(Number(fields['Installed-Size'])).to.be.greaterThan(10_000)

@@ -1,4 +1,4 @@
-import {nodeCrypto} from './crypto.js'
+import {nodeCrypto} from './builtins.js'
 
 /** Compares a secret (an OAuth state) in constant time, so a forged one learns nothing from how long the check took. */
 export function isSameSecret(given: string, expected: string): boolean {

@@ -19,7 +19,7 @@
  */
 
 import {AUTH_METHODS, type AuthMethod} from '../account.js'
-import {nodeCrypto} from '../crypto.js'
+import {nodeCrypto} from '../builtins.js'
 import {type ConfigData, isTable} from './data.js'
 
 /** The table's name: an organization name cannot hold `@` or `/` (it is a path segment of the API). */

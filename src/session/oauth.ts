@@ -13,7 +13,7 @@ import {
   HttpStatusError,
   serviceDetail,
 } from '../api/http.js'
-import {nodeCrypto} from '../crypto.js'
+import {nodeCrypto} from '../builtins.js'
 import {LoginError, NotLoggedInError, ServiceError} from '../errors.js'
 import {isSameSecret} from '../secret.js'
 import {printable} from '../text.js'

@@ -24,12 +24,11 @@ export async function checkTrust(path: string, file: Stats | undefined): Promise
   if (me === undefined) return
   const problems: string[] = []
   const fixes: string[] = []
-  const owner = ownerName(me)
   if (file) {
     const mode = file.mode % 0o1_0000
     if (file.uid !== me && file.uid !== 0) {
       problems.push(`it is owned by another user (uid ${file.uid})`)
-      fixes.push(`\`chown ${owner} ${path} && chmod 600 ${path}\``)
+      fixes.push(`\`chown ${ownerName(me)} ${path} && chmod 600 ${path}\``)
     } else if (isWritableByOthers(mode, file)) {
       problems.push(`it is writable by other users (mode ${octal(mode)})`)
       fixes.push(`\`chmod 600 ${path}\``)
@@ -43,7 +42,7 @@ export async function checkTrust(path: string, file: Stats | undefined): Promise
     const mode = stats.mode % 0o1_0000
     if (stats.uid !== me && stats.uid !== 0) {
       problems.push(`its folder ${folder} is owned by another user (uid ${stats.uid})`)
-      fixes.push(`\`chown ${owner} ${folder} && chmod 700 ${folder}\``)
+      fixes.push(`\`chown ${ownerName(me)} ${folder} && chmod 700 ${folder}\``)
     } else if (isWritableByOthers(mode, stats) && !hasBit(mode, STICKY)) {
       problems.push(`its folder ${folder} is writable by other users (mode ${octal(mode)})`)
       fixes.push(`\`chmod go-w ${folder}\``)
@@ -83,7 +82,10 @@ export function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0')
 }
 
-/** The name to give chown: ours, or our uid when the system has no name for it. */
+/**
+ * The name to give chown: ours, or our uid when the system has no name for it. Asked only for a
+ * refusal: the lookup may go to a directory service (LDAP, sssd), which no trusted read should wait for.
+ */
 function ownerName(uid: number): string {
   try {
     return userInfo().username

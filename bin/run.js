@@ -2,7 +2,6 @@
 // Checked before anything else is loaded: on older Node, @oclif/core and
 // node:module's compile cache fail with a stack trace instead of this line.
 import {existsSync} from 'node:fs'
-import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 // A clone (src/ beside bin/, never in the package) runs under ~/.node22 and builds itself first when needed.
@@ -31,22 +30,13 @@ if (!process.env.SHELL) {
   }
 }
 
+const {installLocaleCompare, rootLoadOptions} = await import('../dist/start-up/root.js')
 // oclif's first sort of command IDs would build an ICU collator (7 ms): src/start-up/locale-compare.ts.
-const {installLocaleCompare} = await import('../dist/start-up/locale-compare.js')
 installLocaleCompare()
+// Here the plugin is the CLI: what oclif is handed for that (src/start-up/root.ts).
+const loadOptions = rootLoadOptions(fileURLToPath(new URL('..', import.meta.url)), process.argv.slice(2))
 
 const {execute} = await import('@oclif/core')
-const {readFile} = await import('node:fs/promises')
-
-// Here the plugin is the CLI: a mistyped top-level command is ours to report (src/hooks/command-not-found/root.ts).
-// In a host this file never runs, and the host's own handler stays the only one.
-const root = fileURLToPath(new URL('..', import.meta.url))
-const pjson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'))
-// eslint-disable-next-line camelcase -- oclif's name for the event
-pjson.oclif.hooks = {...pjson.oclif.hooks, command_not_found: './dist/hooks/command-not-found/root'}
-// `pipecat cloud ...` is one of this plugin's commands (or its help, oclif's own), which need no other plugin:
-// `help` (and `autocomplete`, standalone) load for the other words only. That is 3-6 ms of every cloud command.
-if (process.argv[2] === 'cloud') pjson.oclif.plugins = []
 
 // `pipecat ... | head` closes stdout early: end quietly, as other CLIs do.
 process.stdout.on('error', error => {
@@ -54,4 +44,4 @@ process.stdout.on('error', error => {
   throw error
 })
 
-await execute({loadOptions: {isRoot: true, pjson, root}})
+await execute({loadOptions})

@@ -127,10 +127,10 @@ const [plugin] = await Promise.all([
       contents: entry, loader: 'ts', resolveDir: SRC, sourcefile: 'plugin.ts',
     },
   }),
-  // Small files of their own: the init hook runs before every command of a host CLI, locale-compare before oclif loads.
+  // Small files of their own: the hooks (the init hook runs before every command of a host CLI), and what bin/run.js runs before oclif loads.
   build({
     ...COMMON,
-    entryPoints: [...(await modules('hooks')), path.join('start-up', 'locale-compare.ts')].map(file => path.join(SRC, file)),
+    entryPoints: [...(await modules('hooks')), path.join('start-up', 'root.ts')].map(file => path.join(SRC, file)),
     external: EXTERNAL,
     outbase: SRC,
     outdir: DIST,

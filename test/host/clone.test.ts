@@ -82,6 +82,17 @@ describe('from a clone', function () {
       expect(result.stderr).not.to.include('Warning')
       expect(JSON.parse(result.stdout)).to.include({exists: false})
     })
+
+    it('bin/dev.js, by its #! line or as `node bin/dev.js`, says a mistyped command as bin/run.js does, no stack trace', async () => {
+      const dev = path.join(ROOT, 'bin', 'dev.js')
+      for (const [how, program, args] of [['./bin/dev.js', dev, ['clod']], ['node bin/dev.js', node, [dev, 'clod']]] as const) {
+        const result = await runProgram(program, [...args], {cwd: ROOT, env: env()})
+        expect(result.code, `${how}: ${result.stderr}`).to.equal(2)
+        expect(result.stderr, how).to.match(SWITCHED)
+        expect(result.stderr, how).to.include('Error: Unknown command: clod\nTry this: Did you mean `pipecat cloud`?')
+        expect(result.stderr, how).not.to.match(STACK_LINE)
+      }
+    })
   })
 
   it('./bin/run.js in a clone with no build yet builds first, the build output on stderr only', async () => {

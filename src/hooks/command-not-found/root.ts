@@ -8,9 +8,10 @@ import {unknownCommandError} from '../../unknown-command.js'
  * When this plugin is the CLI (a clone, an npm install of it, the standalone
  * build), a mistyped top-level command (`pipecat clod`) reads as one below a
  * topic does (`pipecat cloud auth whomai`): said as typed, the closest command,
- * exit 2, JSON under --json. Registered by bin/run.js only, never in
- * package.json: in a host, every plugin's command_not_found hook runs and the
- * first to return wins, so the host's own handler must stay the only one.
+ * exit 2, JSON under --json. Registered by bin/run.js only (see
+ * src/start-up/root.ts), never in package.json: in a host, every plugin's
+ * command_not_found hook runs and the first to return wins, so the host's own
+ * handler must stay the only one.
  */
 const hook: Hook.CommandNotFound = async function ({argv = [], config, id}) {
   // oclif joins the words typed into one id (`clod:extra`), or takes a leading flag for it (`--json clod`).

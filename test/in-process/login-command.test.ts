@@ -45,79 +45,82 @@ describe('cloud auth login (in-process)', () => {
     })
   }
 
-  describe('--with-token', () => {
-    const withToken = async (input: string, args: string[] = [], env: Record<string, string> = {}) =>
-      runCommand<LoginJson>(['cloud', 'auth', 'login', '--with-token', ...args], {env: emulatorEnv(suite.emulator, suite.config, env), stdin: Readable.from([input])})
+  // The official CLI's `auth use-pat` is the same sign-in: every case holds for both names.
+  for (const words of [['cloud', 'auth', 'login', '--with-token'], ['cloud', 'auth', 'use-pat']]) {
+    describe(words.join(' '), () => {
+      const withToken = async (input: string, args: string[] = [], env: Record<string, string> = {}) =>
+        runCommand<LoginJson>([...words, ...args], {env: emulatorEnv(suite.emulator, suite.config, env), stdin: Readable.from([input])})
 
-    it('reads a personal access token from stdin, checks it and stores it without refresh or expiry', async () => {
-      const pat = suite.emulator.issuePat()
-      const result = await withToken(`${pat}\n`)
+      it('reads a personal access token from stdin, checks it and stores it without refresh or expiry', async () => {
+        const pat = suite.emulator.issuePat()
+        const result = await withToken(`${pat}\n`)
 
-      expect(result.code).to.equal(0)
-      expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${suite.config.file}\n`)
-      // Private (0600), and what the official CLI's Python reads.
-      expect(await storedConfig(suite.config.file)).to.deep.equal({
-        '@pipecat-ai/plugin-cloud': {...binding(suite.emulator.url, {token: pat}), method: 'personal-access-token'}, org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+        expect(result.code).to.equal(0)
+        expect(result.stdout).to.equal(`Logged in as dev@example.com\nOrganization: Demo User (user-namespace)\nCredentials saved to ${suite.config.file}\n`)
+        // Private (0600), and what the official CLI's Python reads.
+        expect(await storedConfig(suite.config.file)).to.deep.equal({
+          '@pipecat-ai/plugin-cloud': {...binding(suite.emulator.url, {token: pat}), method: 'personal-access-token'}, org: 'user-namespace', refresh_token: '', token: pat, token_expires_at: 0, 'user-namespace': {},
+        })
+        expect(requested(suite.emulator).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
+        expect(suite.emulator.requests[0]!.headers.authorization).to.equal(`Bearer ${pat}`)
+        expectNoSecrets(result, pat)
       })
-      expect(requested(suite.emulator).toSorted()).to.deep.equal(['GET /v1/organizations', 'GET /v1/users'])
-      expect(suite.emulator.requests[0]!.headers.authorization).to.equal(`Bearer ${pat}`)
-      expectNoSecrets(result, pat)
-    })
 
-    it('--json: the login as data', async () => {
-      const pat = suite.emulator.issuePat()
-      const result = await withToken(pat, ['--json'])
-      expect(result.code).to.equal(0)
-      expect(JSON.parse(result.stdout)).to.deep.include({
-        authMethod: 'personal-access-token',
-        configPath: suite.config.file,
-        email: 'dev@example.com',
-        organization: {name: 'user-namespace', verboseName: 'Demo User'},
-        previousSessionRevocation: null,
-        tokenExpiry: null,
+      it('--json: the login as data', async () => {
+        const pat = suite.emulator.issuePat()
+        const result = await withToken(pat, ['--json'])
+        expect(result.code).to.equal(0)
+        expect(JSON.parse(result.stdout)).to.deep.include({
+          authMethod: 'personal-access-token',
+          configPath: suite.config.file,
+          email: 'dev@example.com',
+          organization: {name: 'user-namespace', verboseName: 'Demo User'},
+          previousSessionRevocation: null,
+          tokenExpiry: null,
+        })
+        expectNoSecrets(result, pat)
       })
-      expectNoSecrets(result, pat)
-    })
 
-    it('a token without the pcc_pat_ prefix: refused before anything is sent, exit 1', async () => {
-      const result = await withToken('emu_lt_not-a-personal-token\n')
-      expect(result.code).to.equal(1)
-      expect(result.stderr).to.contain('Error: That is not a personal access token: they start with pcc_pat_.')
-      expectNoSecrets(result, 'not-a-personal-token')
-      expect(suite.emulator.requests).to.deep.equal([])
-      expect(await exists(suite.config.file)).to.equal(false)
-    })
+      it('a token without the pcc_pat_ prefix: refused before anything is sent, exit 1', async () => {
+        const result = await withToken('emu_lt_not-a-personal-token\n')
+        expect(result.code).to.equal(1)
+        expect(result.stderr).to.contain('Error: That is not a personal access token: they start with pcc_pat_.')
+        expectNoSecrets(result, 'not-a-personal-token')
+        expect(suite.emulator.requests).to.deep.equal([])
+        expect(await exists(suite.config.file)).to.equal(false)
+      })
 
-    it('a token the service rejects: exit 1, nothing stored', async () => {
-      const result = await withToken('pcc_pat_revoked-or-made-up\n')
-      expect(result.code).to.equal(1)
-      expect(result.stderr).to.contain('Error: Pipecat Cloud rejected the personal access token.')
-      expectNoSecrets(result, 'pcc_pat_revoked-or-made-up')
-      expect(await exists(suite.config.file)).to.equal(false)
-    })
+      it('a token the service rejects: exit 1, nothing stored', async () => {
+        const result = await withToken('pcc_pat_revoked-or-made-up\n')
+        expect(result.code).to.equal(1)
+        expect(result.stderr).to.contain('Error: Pipecat Cloud rejected the personal access token.')
+        expectNoSecrets(result, 'pcc_pat_revoked-or-made-up')
+        expect(await exists(suite.config.file)).to.equal(false)
+      })
 
-    it('nothing on stdin: says how to pass the token, exit 1', async () => {
-      const result = await withToken('')
-      expect(result.code).to.equal(1)
-      expect(result.stderr).to.contain('Error: No token was given on stdin.')
-      expect(result.stderr).to.contain('pipecat cloud auth login --with-token < token.txt')
-      expect(await exists(suite.config.file)).to.equal(false)
-    })
+      it('nothing on stdin: says how to pass the token, exit 1', async () => {
+        const result = await withToken('')
+        expect(result.code).to.equal(1)
+        expect(result.stderr).to.contain('Error: No token was given on stdin.')
+        expect(result.stderr).to.contain('pipecat cloud auth login --with-token < token.txt')
+        expect(await exists(suite.config.file)).to.equal(false)
+      })
 
-    it('a token given as an argument: a usage error (exit 2), nothing sent', async () => {
-      const result = await runCommand(['cloud', 'auth', 'login', '--with-token', 'pcc_pat_on_the_command_line'], {env: emulatorEnv(suite.emulator, suite.config)})
-      expect(result.code).to.equal(2)
-      expect(suite.emulator.requests).to.deep.equal([])
-      expect(await exists(suite.config.file)).to.equal(false)
-    })
+      it('a token given as an argument: a usage error (exit 2), nothing sent', async () => {
+        const result = await runCommand([...words, 'pcc_pat_on_the_command_line'], {env: emulatorEnv(suite.emulator, suite.config)})
+        expect(result.code).to.equal(2)
+        expect(suite.emulator.requests).to.deep.equal([])
+        expect(await exists(suite.config.file)).to.equal(false)
+      })
 
-    it('PIPECAT_TOKEN set: the login succeeds and warns that the variable still wins', async () => {
-      const pat = suite.emulator.issuePat()
-      const result = await withToken(`${pat}\n`, [], {PIPECAT_TOKEN: suite.emulator.issuePat()})
-      expect(result.code).to.equal(0)
-      expect(result.stderr).to.contain('Warning: PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved.')
+      it('PIPECAT_TOKEN set: the login succeeds and warns that the variable still wins', async () => {
+        const pat = suite.emulator.issuePat()
+        const result = await withToken(`${pat}\n`, [], {PIPECAT_TOKEN: suite.emulator.issuePat()})
+        expect(result.code).to.equal(0)
+        expect(result.stderr).to.contain('Warning: PIPECAT_TOKEN is set, so commands keep using it instead of the credentials just saved.')
+      })
     })
-  })
+  }
 
   describe('--headless (OAuth)', () => {
     it('prints the address; approved in the browser, it stores token, refresh token, expiry and organization', async () => {

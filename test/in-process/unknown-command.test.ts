@@ -10,6 +10,7 @@ const COMMANDS = [
   'cloud auth login',
   'cloud auth logout',
   'cloud auth token',
+  'cloud auth use-pat',
   'cloud auth whoami',
   'cloud config',
   'cloud organizations list',

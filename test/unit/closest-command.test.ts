@@ -9,6 +9,7 @@ const IDS = [
   'cloud:auth:login',
   'cloud:auth:logout',
   'cloud:auth:token',
+  'cloud:auth:use-pat',
   'cloud:auth:whoami',
   'cloud:config',
   'cloud:organizations',

@@ -1,17 +1,14 @@
 import type {Hook} from '@oclif/core'
 
-import {recordInvocation} from '../../invocation.js'
-
 /**
  * Runs before every command of the host, so it does little and imports
- * almost nothing. For the cloud commands: the name typed is recorded (an alias
- * may mean a flag, see invocation.ts); and the plugin needs Node 22
- * (@oclif/core 5): in a host CLI that runs on an older Node, its commands
- * would fail somewhere inside with a stack trace, so that is said in one line
- * instead, and the host's other commands are left alone.
+ * nothing. The plugin needs Node 22 (@oclif/core 5): in a host CLI that runs
+ * on an older Node, its commands would fail somewhere inside with a stack
+ * trace, so that is said in one line instead, and the host's other commands
+ * are left alone. (Where the plugin is the CLI, bin/run.js has checked it
+ * before anything loads, and this hook is not registered: src/start-up/root.ts.)
  */
 const hook: Hook.Init = async function ({config, id}) {
-  recordInvocation(id)
   if (id !== 'cloud' && !id?.startsWith('cloud:')) return
   const major = Number(process.versions.node.split('.', 1)[0])
   if (major >= 22) return

@@ -3,13 +3,8 @@ import {Flags} from '@oclif/core'
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
-import {wasInvokedAs} from '../../../invocation.js'
-
-/** The official CLI's name for signing in with a personal access token. */
-const USE_PAT = 'cloud:auth:use-pat'
 
 export default class Login extends BaseCommand<typeof Login> {
-  static override aliases = [USE_PAT]
   static override description = [
     [
       'Opens the Pipecat Cloud sign-in page in your browser (OAuth with PKCE) and stores the credentials in the config file.',
@@ -28,7 +23,7 @@ export default class Login extends BaseCommand<typeof Login> {
     ],
     [
       '`<%= config.bin %> cloud<%= config.topicSeparator %>auth<%= config.topicSeparator %>use-pat`, the official CLI\'s name,',
-      'is this command with --with-token: it asks for the token on a terminal (hidden), or reads it from stdin.',
+      'is this command with --with-token.',
     ],
   ]
   .map(paragraph => paragraph.join(' '))
@@ -67,7 +62,7 @@ export default class Login extends BaseCommand<typeof Login> {
     return this.present(await login(this.context, {
       headless: this.flags.headless,
       timeoutSeconds: this.flags.timeout,
-      withToken: this.flags['with-token'] || wasInvokedAs(USE_PAT),
+      withToken: this.flags['with-token'],
     }), renderLogin)
   }
 }

@@ -1,6 +1,6 @@
 /**
  * What oclif is handed where this plugin is the CLI (bin/run.js, bin/dev.js;
- * never in a host, which runs its own bin): the package.json, with two changes.
+ * never in a host, which runs its own bin): the package.json, with three changes.
  *
  * - A `command_not_found` hook, so that a mistyped top-level command
  *   (`pipecat clod`) reads as one below a topic does. Never in package.json

@@ -7,13 +7,19 @@ import {
   Command,
   Errors,
   type Interfaces,
-  toConfiguredId,
   ux,
 } from '@oclif/core'
 
 import {type Context, createContext, type FlowResult} from './context.js'
 import {ExitCode, InterruptedError, PipecatError} from './errors.js'
-import {failureJson, failureLines, jsonText} from './failure.js'
+import {
+  commandRef,
+  failureJson,
+  failureLines,
+  isJsonByEnvironment,
+  jsonText,
+  usageError,
+} from './failure.js'
 import {heldSteps, onInterrupt} from './interrupt.js'
 import {Spinner} from './spinner.js'
 import {oneLine, terminalSafe} from './text.js'
@@ -60,12 +66,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** --json, or PIPECAT_OUTPUT=json (the official CLI's variable for the same). */
   override jsonEnabled(): boolean {
-    return super.jsonEnabled() || process.env.PIPECAT_OUTPUT?.trim().toLowerCase() === 'json'
+    return super.jsonEnabled() || isJsonByEnvironment(process.env)
   }
 
   /** `pipecat cloud auth login`, in the host's bin and topic separator. */
   protected commandRef(id: string): string {
-    return `${this.config.bin} ${toConfiguredId(id.replaceAll(' ', ':'), this.config)}`
+    return commandRef(this.config, id)
   }
 
   override async finally(error: Error | undefined): Promise<unknown> {
@@ -155,11 +161,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // oclif's own: a flag or argument it could not parse. Said in our two lines, without its framing.
     if (error.oclif?.exit === ExitCode.usage) {
       const command = this.commandRef(this.id ?? 'cloud')
-      const cliError = new Errors.CLIError(usageMessage(error.message), {
-        code: 'usage', exit: ExitCode.usage, suggestions: [`Run \`${command} --help\` to see what it accepts.`],
-      })
-      cliError.name = 'Error'
-      return withDebugStack(cliError, error)
+      return withDebugStack(usageError(usageMessage(error.message), `Run \`${command} --help\` to see what it accepts.`), error)
     }
 
     if (error.oclif?.exit !== undefined) return error

@@ -3,10 +3,32 @@
  * root CLI's unknown-command hook): two lines on stderr for people, one JSON
  * document on stdout under --json.
  */
-import {type Errors, type Interfaces, ux} from '@oclif/core'
+import {
+  Errors,
+  type Interfaces,
+  toConfiguredId,
+  ux,
+} from '@oclif/core'
 
 import {ExitCode} from './errors.js'
 import {jsonSafe, oneLine} from './text.js'
+
+/** `pipecat cloud auth login`, in the CLI's bin and topic separator (`pipecat` alone for no id). */
+export function commandRef(config: Interfaces.Config, id: string): string {
+  return id ? `${config.bin} ${toConfiguredId(id.replaceAll(' ', ':'), config)}` : config.bin
+}
+
+/** A mistake in what was typed (an unknown command, flag or argument): exit 2, and what to run instead. */
+export function usageError(message: string, suggestion: string): Errors.CLIError {
+  const error = new Errors.CLIError(message, {code: 'usage', exit: ExitCode.usage, suggestions: [suggestion]})
+  error.name = 'Error'
+  return error
+}
+
+/** --json asked for by the environment: PIPECAT_OUTPUT=json, the official CLI's variable for it. */
+export function isJsonByEnvironment(env: NodeJS.ProcessEnv): boolean {
+  return env.PIPECAT_OUTPUT?.trim().toLowerCase() === 'json'
+}
 
 /** What went wrong, then what to do: each one line, unwrapped (logs and agents read them whole). */
 export function failureLines(error: Errors.CLIError): string[] {

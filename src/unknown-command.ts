@@ -6,9 +6,9 @@
  * see topic-index.ts) and, when the plugin is the CLI, at the top
  * (`pipecat clod`, see hooks/command-not-found/root.ts).
  */
-import {Errors, type Interfaces, toConfiguredId} from '@oclif/core'
+import {type Errors, type Interfaces, toConfiguredId} from '@oclif/core'
 
-import {ExitCode} from './errors.js'
+import {commandRef, usageError} from './failure.js'
 
 /**
  * `word` typed where one of the commands or topics below `parent` (an oclif id;
@@ -25,15 +25,10 @@ export function unknownCommandError(config: Interfaces.Config, parent: string | 
   if (below.length === 0) return undefined
   const typed = parent ? [...parent.split(':'), word] : [word]
   const closest = closestCommand(typed, below)
-  const ref = (id: string) => `${config.bin}${id ? ` ${toConfiguredId(id, config)}` : ''}`
   // As typed: the command in the host's separator, then the word.
-  const error = new Errors.CLIError(`Unknown command: ${parent ? `${toConfiguredId(parent, config)} ` : ''}${word}`, {
-    code: 'usage',
-    exit: ExitCode.usage,
-    suggestions: [(closest ? `Did you mean \`${ref(closest)}\`? ` : '') + `Run \`${ref(parent ?? '')} --help\` to see its commands.`],
-  })
-  error.name = 'Error'
-  return error
+  const message = `Unknown command: ${parent ? `${toConfiguredId(parent, config)} ` : ''}${word}`
+  const help = `Run \`${commandRef(config, parent ?? '')} --help\` to see its commands.`
+  return usageError(message, closest ? `Did you mean \`${commandRef(config, closest)}\`? ${help}` : help)
 }
 
 /** The closest of `ids` (oclif ids, `cloud:auth:whoami`) to what was typed, or undefined when none is close. */

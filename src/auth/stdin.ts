@@ -2,11 +2,11 @@
  * Reading what the user types or pipes in during sign-in: a token on one line
  * (hidden on a terminal), or pasted redirect addresses while login waits.
  */
+import {createInterface} from 'node:readline'
 import {Writable} from 'node:stream'
 
 import type {Stdin} from '../context.js'
 
-import {nodeReadline} from '../builtins.js'
 import {LoginError} from '../errors.js'
 import {interrupt} from '../interrupt.js'
 import {abortable} from '../wait.js'
@@ -52,7 +52,7 @@ export async function readHiddenLine(stdin: Stdin, signal: AbortSignal, prompt: 
       done()
     },
   })
-  const reader = nodeReadline().createInterface({input: stdin, output: muted, terminal: true})
+  const reader = createInterface({input: stdin, output: muted, terminal: true})
   // The terminal is in raw mode while reading: Ctrl-C arrives here as a key, not as a signal.
   reader.on('SIGINT', interrupt)
   prompt()
@@ -73,7 +73,7 @@ export async function readHiddenLine(stdin: Stdin, signal: AbortSignal, prompt: 
 
 /** Calls `onLine` for each line until stopped; the end of the input simply ends the lines. */
 export function readLines(stdin: Stdin, onLine: (line: string) => void): {stop(): void} {
-  const reader = nodeReadline().createInterface({crlfDelay: Infinity, input: stdin, terminal: false})
+  const reader = createInterface({crlfDelay: Infinity, input: stdin, terminal: false})
   let isStopped = false
   reader.on('line', line => {
     if (!isStopped) onLine(line)

@@ -10,6 +10,8 @@
  */
 import type * as TomlPatch from '@decimalturn/toml-patch'
 
+import {isDeepStrictEqual} from 'node:util'
+
 import {type ConfigData, isTable} from './data.js'
 
 /** Changed top-level keys: set to a value, or removed (undefined). */
@@ -45,8 +47,6 @@ export async function applyEdits(
   read: (text: string) => ConfigData,
 ): Promise<string> {
   const editor = await import('@decimalturn/toml-patch')
-  // Loaded here, not at start-up (the bundle would run a static import of it at every start).
-  const {isDeepStrictEqual} = await import('node:util')
   const reads = (candidate: string) => {
     try {
       // structuredClone: tables as plain objects and dates as plain Dates on both sides.

@@ -17,7 +17,7 @@ import path from 'node:path'
 
 type PackageJson = {oclif: {hooks?: Record<string, string | string[]>; plugins?: string[]}}
 
-export const ROOT_HOOK = './dist/hooks/command-not-found/root'
+const ROOT_HOOK = './dist/hooks/command-not-found/root'
 
 export function rootLoadOptions(root: string, argv: string[]): {isRoot: true; pjson: PackageJson; root: string} {
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson

@@ -206,7 +206,7 @@ describe('the config file', () => {
     expect((await lstat(link)).isSymbolicLink()).to.equal(true)
   })
 
-  it('`cloud config` and `--help` never load the HTTP client or the browser opener', async () => {
+  it('`cloud config` and `--help` never load the HTTP client, the browser opener or node:crypto', async () => {
     config = await tempConfig('token = "pcc_pat_abc"\n')
     const hook = path.join(ROOT, 'test', 'fixtures', 'forbid-modules.mjs')
     for (const args of [['cloud', 'config'], ['cloud', '--config', '--json'], ['cloud', 'config', '--help'], ['--help']]) {
@@ -217,8 +217,8 @@ describe('the config file', () => {
       expect(code, args.join(' ')).to.equal(0)
     }
 
-    // The hook itself works: importing got, or the bundled got of dist/vendor/, under it fails, and without it succeeds.
-    for (const specifier of ['got', '#vendor/got', '#vendor/toml-patch']) {
+    // The hook itself works: importing each of them under it fails, and without it succeeds.
+    for (const specifier of ['got', '#vendor/got', '#vendor/toml-patch', 'node:crypto']) {
       const importIt = async (withHook: boolean) =>
         new Promise<null | number>(resolve => {
           const hookArgs = withHook ? ['--import', hook] : []

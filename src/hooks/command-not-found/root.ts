@@ -1,7 +1,13 @@
-import {Errors, type Hook} from '@oclif/core'
+import {type Hook, ux} from '@oclif/core'
 
 import {ExitCode} from '../../errors.js'
-import {failureJson, failureLines, jsonText} from '../../failure.js'
+import {
+  failureJson,
+  failureLines,
+  isJsonByEnvironment,
+  jsonText,
+  usageError,
+} from '../../failure.js'
 import {unknownCommandError} from '../../unknown-command.js'
 
 /**
@@ -17,21 +23,14 @@ const hook: Hook.CommandNotFound = async function ({argv = [], config, id}) {
   // oclif joins the words typed into one id (`clod:extra`), or takes a leading flag for it (`--json clod`).
   const words = [...id.split(':'), ...argv]
   const word = words.find(typed => !typed.startsWith('-'))
-  const error = word === undefined ? unknownFlag(words[0] ?? id, config.bin) : unknownCommandError(config, undefined, word)
+  const error = word === undefined
+    // `pipecat --frobnicate`: said as a command's unknown flag is.
+    ? usageError(`Nonexistent flag: ${words[0] ?? id}`, `Run \`${config.bin} --help\` to see what it accepts.`)
+    : unknownCommandError(config, undefined, word)
   if (!error) return
-  const isJson = words.includes('--json') || process.env.PIPECAT_OUTPUT?.trim().toLowerCase() === 'json'
-  if (isJson) this.log(jsonText(failureJson(error), config.theme))
-  else for (const line of failureLines(error)) process.stderr.write(`${line}\n`)
+  if (words.includes('--json') || isJsonByEnvironment(process.env)) ux.stdout(jsonText(failureJson(error), config.theme))
+  else for (const line of failureLines(error)) ux.stderr(line)
   this.exit(ExitCode.usage)
-}
-
-/** `pipecat --frobnicate`: said as a command's unknown flag is. */
-function unknownFlag(flag: string, bin: string): Errors.CLIError {
-  const error = new Errors.CLIError(`Nonexistent flag: ${flag}`, {
-    code: 'usage', exit: ExitCode.usage, suggestions: [`Run \`${bin} --help\` to see what it accepts.`],
-  })
-  error.name = 'Error'
-  return error
 }
 
 export default hook

@@ -4,6 +4,13 @@ import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
 
+/** --timeout of the sign-in commands (login, use-pat): how long to wait for `what`. */
+export function timeoutFlag(what: string) {
+  return Flags.integer({
+    default: 300, description: `How long to wait for ${what}, in seconds.`, max: 86_400, min: 1,
+  })
+}
+
 export default class Login extends BaseCommand<typeof Login> {
   static override description = [
     [
@@ -46,9 +53,7 @@ export default class Login extends BaseCommand<typeof Login> {
       default: false,
       description: 'Do not open a browser: print the sign-in address (and code) as plain lines and wait. Also --no-browser.',
     }),
-    timeout: Flags.integer({
-      default: 300, description: 'How long to wait for the sign-in, in seconds.', max: 86_400, min: 1,
-    }),
+    timeout: timeoutFlag('the sign-in'),
     'with-token': Flags.boolean({
       default: false,
       description: 'Read a personal access token (pcc_pat_...) from stdin and store it, without a browser.',

@@ -1,8 +1,7 @@
-import {Flags} from '@oclif/core'
-
 import type {LoginResult} from '../../../auth/login.js'
 
 import {BaseCommand} from '../../../base-command.js'
+import {timeoutFlag} from './login.js'
 
 /** The official CLI's name for signing in with a personal access token: `cloud auth login --with-token`. */
 export default class UsePat extends BaseCommand<typeof UsePat> {
@@ -19,16 +18,12 @@ export default class UsePat extends BaseCommand<typeof UsePat> {
     {command: '<%= config.bin %> <%= command.id %> --json < token.txt', description: 'The result as JSON.'},
   ]
 
-  static override flags = {
-    timeout: Flags.integer({
-      default: 300, description: 'How long to wait for the token, in seconds.', max: 86_400, min: 1,
-    }),
-  }
+  static override flags = {timeout: timeoutFlag('the token')}
 
   static override summary = 'Sign in with a personal access token (the same as auth login --with-token).'
 
   async run(): Promise<LoginResult> {
     const {login, renderLogin} = await import('../../../auth/login.js')
-    return this.present(await login(this.context, {headless: true, timeoutSeconds: this.flags.timeout, withToken: true}), renderLogin)
+    return this.present(await login(this.context, {headless: false, timeoutSeconds: this.flags.timeout, withToken: true}), renderLogin)
   }
 }
